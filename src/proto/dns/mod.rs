@@ -1,0 +1,3 @@
+//! dns protocol support.
+
+pub mod parse;

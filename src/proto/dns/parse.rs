@@ -1,0 +1,1 @@
+//! Pure dns wire parsing (placeholder, filled in on the parsers branch).

@@ -1,0 +1,3 @@
+//! http protocol support.
+
+pub mod parse;

@@ -1,0 +1,1 @@
+//! Pure http wire parsing (placeholder, filled in on the parsers branch).

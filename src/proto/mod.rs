@@ -1,0 +1,5 @@
+//! Protocol facts extracted from flows: TCP state, DNS, TLS and HTTP events.
+
+pub mod dns;
+pub mod http;
+pub mod tls;

@@ -1,0 +1,3 @@
+//! tls protocol support.
+
+pub mod parse;

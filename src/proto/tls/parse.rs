@@ -1,0 +1,1 @@
+//! Pure tls wire parsing (placeholder, filled in on the parsers branch).

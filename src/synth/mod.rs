@@ -1,0 +1,1 @@
+//! Deterministic capture synthesis (placeholder, filled in on the synth branch).
