@@ -9,63 +9,15 @@
 
 mod table;
 
-use std::fmt;
-use std::net::{IpAddr, SocketAddr};
 
 use serde::{Serialize, Serializer};
 
 pub use table::{FlowLimits, FlowTable, Lookup};
 
 use crate::decode::{IpHeader, TcpFlags};
+pub use crate::ids::{Endpoint, L4Proto};
 use crate::ids::{Direction, FlowId, FrameNumber};
 use crate::time::{Span, Timestamp};
-
-/// Transport protocol of a flow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum L4Proto {
-    /// TCP.
-    Tcp,
-    /// UDP.
-    Udp,
-}
-
-impl L4Proto {
-    /// `tcp` or `udp`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            L4Proto::Tcp => "tcp",
-            L4Proto::Udp => "udp",
-        }
-    }
-}
-
-impl fmt::Display for L4Proto {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An address and port: displayed `1.2.3.4:443` or `[2001:db8::1]:443`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Endpoint {
-    /// IP address.
-    pub addr: IpAddr,
-    /// Port.
-    pub port: u16,
-}
-
-impl fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", SocketAddr::new(self.addr, self.port))
-    }
-}
-
-impl Serialize for Endpoint {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
 
 /// Direction-neutral flow key: endpoints in sorted order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
