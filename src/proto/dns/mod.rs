@@ -1,3 +1,6 @@
-//! dns protocol support.
+//! DNS support: message parsing ([`parse`]) and DNS-over-TCP framing.
 
+mod name;
 pub mod parse;
+mod rdata;
+mod tcp;

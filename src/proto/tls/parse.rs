@@ -1,1 +1,821 @@
-//! Pure tls wire parsing (placeholder, filled in on the parsers branch).
+//! Decodes single TLS handshake messages (ClientHello, ServerHello, Certificate) and record
+//! headers into owned summaries; it keeps no state and never reassembles streams (that is
+//! [`super::scan::TlsScanner`]'s job).
+//!
+//! Message bodies are parsed with `tls-parser`. The extension list, however, is walked by hand
+//! (type, length, data) and each extension is then handed to `tls-parser` on its own: the crate's
+//! list parser silently stops at the first extension it cannot decode, which would hide every
+//! later extension (the SNI among them) and hide the fact that something was odd. Walking the
+//! list ourselves keeps all extension types, reports undecodable ones as a [`HelloAnomaly`], and
+//! also lets us salvage a list whose declared length overruns the message.
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)
+)]
+
+use serde::Serialize;
+use tls_parser::{
+    parse_tls_client_hello_extension, parse_tls_handshake_client_hello,
+    parse_tls_handshake_msg_certificate, parse_tls_handshake_msg_server_hello,
+    parse_tls_server_hello_extension, SNIType, TlsExtension, TlsMessageHandshake,
+};
+
+pub use super::scan::{
+    alert_description_name, EncryptionCause, TlsEvent, TlsLimit, TlsMalformed, TlsScanStats,
+    TlsScanner,
+};
+
+/// RFC 8446 §5.1: content type (1), legacy_record_version (2), length (2).
+pub const RECORD_HEADER_LEN: usize = 5;
+/// RFC 8446 §5.1: plaintext fragments are at most 2^14 bytes.
+pub const MAX_PLAINTEXT_LEN: usize = 1 << 14;
+/// RFC 5246 §6.2.3: ciphertext fragments are at most 2^14 + 2048 bytes; anything longer is
+/// reported as malformed.
+pub const MAX_RECORD_LEN: usize = MAX_PLAINTEXT_LEN + 2048;
+/// RFC 8446 §4: msg_type (1) and a 24-bit length (3).
+pub const HANDSHAKE_HEADER_LEN: usize = 4;
+/// Our cap on one reassembled handshake message (real ClientHellos are a few KiB, certificate
+/// chains rarely exceed 16 KiB); over it the scanner reports [`TlsLimit::HandshakeMessage`].
+pub const MAX_HANDSHAKE_LEN: usize = 64 * 1024;
+
+/// RFC 8446 §5.1 ContentType values.
+pub const CONTENT_CHANGE_CIPHER_SPEC: u8 = 20;
+/// RFC 8446 §5.1.
+pub const CONTENT_ALERT: u8 = 21;
+/// RFC 8446 §5.1.
+pub const CONTENT_HANDSHAKE: u8 = 22;
+/// RFC 8446 §5.1.
+pub const CONTENT_APPLICATION_DATA: u8 = 23;
+/// RFC 6520 §3.
+pub const CONTENT_HEARTBEAT: u8 = 24;
+
+/// RFC 8446 §4 HandshakeType values.
+pub const HS_CLIENT_HELLO: u8 = 1;
+/// RFC 8446 §4.
+pub const HS_SERVER_HELLO: u8 = 2;
+/// TLS 1.3 drafts before 22 used a distinct HelloRetryRequest type.
+pub const HS_HELLO_RETRY_REQUEST_DRAFT: u8 = 6;
+/// RFC 8446 §4.
+pub const HS_CERTIFICATE: u8 = 11;
+
+/// RFC 6066 §3.
+pub const EXT_SERVER_NAME: u16 = 0;
+/// RFC 8422 §5.1.1 (formerly elliptic_curves).
+pub const EXT_SUPPORTED_GROUPS: u16 = 10;
+/// RFC 7301 §3.1.
+pub const EXT_ALPN: u16 = 16;
+/// RFC 7685 §3.
+pub const EXT_PADDING: u16 = 21;
+/// RFC 8446 §4.2.1.
+pub const EXT_SUPPORTED_VERSIONS: u16 = 43;
+/// RFC 8446 §4.2.8.
+pub const EXT_KEY_SHARE: u16 = 51;
+/// draft-ietf-tls-esni (ECH) encrypted_client_hello.
+pub const EXT_ECH: u16 = 0xfe0d;
+/// draft-ietf-tls-esni-01..04 encrypted_server_name.
+pub const EXT_ESNI: u16 = 0xffce;
+
+/// RFC 8446 §4.2.1 version number of TLS 1.3.
+pub const TLS13: u16 = 0x0304;
+/// TLS 1.3 drafts are 0x7fNN.
+const TLS13_DRAFT_HIGH: u8 = 0x7f;
+/// RFC 6066 §3 NameType host_name.
+const SNI_HOST_NAME: u8 = 0;
+/// RFC 1035 §2.3.4 / RFC 6066 §3: longest host name accepted as a valid SNI.
+const MAX_HOSTNAME_LEN: usize = 253;
+/// RFC 8446 §4.1.3: the ServerHello.random value that marks a HelloRetryRequest
+/// (SHA-256 of "HelloRetryRequest").
+pub const HELLO_RETRY_REQUEST_RANDOM: [u8; 32] = [
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+];
+
+/// Whether a 16-bit code point is a GREASE value (RFC 8701 §2: 0x?A?A with equal bytes).
+pub fn is_grease(v: u16) -> bool {
+    let [hi, lo] = v.to_be_bytes();
+    hi == lo && lo & 0x0f == 0x0a
+}
+
+/// Whether the first bytes of a stream look like a TLS record header.
+///
+/// Needs at least 3 bytes: a content type from change_cipher_spec (20) to application_data (23)
+/// and a version 3.0 to 3.4; with 5 bytes the length must also be 1..=[`MAX_RECORD_LEN`]. An
+/// SSLv2-format hello is not recognised.
+pub fn looks_like_tls(first_bytes: &[u8]) -> bool {
+    let (Some(&ct), Some(&major), Some(&minor)) =
+        (first_bytes.first(), first_bytes.get(1), first_bytes.get(2))
+    else {
+        return false;
+    };
+    if !(CONTENT_CHANGE_CIPHER_SPEC..=CONTENT_APPLICATION_DATA).contains(&ct)
+        || major != 3
+        || minor > 4
+    {
+        return false;
+    }
+    match (first_bytes.get(3), first_bytes.get(4)) {
+        (Some(&h), Some(&l)) => {
+            let len = usize::from(u16::from_be_bytes([h, l]));
+            (1..=MAX_RECORD_LEN).contains(&len)
+        }
+        _ => true,
+    }
+}
+
+/// Something odd in a hello that did not prevent decoding it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum HelloAnomaly {
+    /// The extensions block length runs past the message; what was there was walked anyway.
+    ExtensionsOverrun,
+    /// Bytes after the extensions block.
+    TrailingBytes(usize),
+    /// An extension whose length runs past the extensions block.
+    ExtensionTruncated(u16),
+    /// An extension whose content `tls-parser` could not decode.
+    ExtensionUndecodable(u16),
+    /// An extension type present more than once (RFC 8446 §4.2 forbids it).
+    DuplicateExtension(u16),
+    /// More than one host_name in the server_name extension.
+    MultipleServerNames(usize),
+}
+
+/// Summary of a ClientHello (RFC 8446 §4.1.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClientHello {
+    /// Stream offset of the record holding the first byte of this handshake message.
+    pub stream_offset: u64,
+    /// Number of records the message was spread over.
+    pub record_count: u32,
+    /// legacy_record_version of that first record.
+    pub record_version: u16,
+    /// Handshake body length (the 24-bit length field).
+    pub handshake_len: u32,
+    /// legacy_version (0x0303 for TLS 1.2 and 1.3).
+    pub legacy_version: u16,
+    /// legacy_session_id length.
+    pub session_id_len: u8,
+    /// Cipher suites in order.
+    pub cipher_suites: Vec<u16>,
+    /// Number of compression methods offered.
+    pub compression_methods: usize,
+    /// Extension types in wire order.
+    pub extensions: Vec<u16>,
+    /// server_name host_name as text, when it is valid UTF-8.
+    pub sni: Option<String>,
+    /// The raw host_name bytes, only when they are not a valid UTF-8 host name.
+    pub sni_raw: Option<Vec<u8>>,
+    /// ALPN protocol ids (non-printable bytes escaped as `\xNN`).
+    pub alpn: Vec<String>,
+    /// supported_versions in order.
+    pub supported_versions: Vec<u16>,
+    /// supported_groups in order.
+    pub supported_groups: Vec<u16>,
+    /// Groups of the key_share entries in order.
+    pub key_share_groups: Vec<u16>,
+    /// encrypted_client_hello (0xfe0d) present.
+    pub ech: bool,
+    /// Draft encrypted_server_name (0xffce) present.
+    pub esni: bool,
+    /// Any GREASE value among cipher suites, extensions, versions or groups.
+    pub grease: bool,
+    /// Length of the padding extension, if present.
+    pub padding_len: Option<usize>,
+    /// Oddities found while decoding.
+    pub anomalies: Vec<HelloAnomaly>,
+}
+
+/// Summary of a ServerHello or HelloRetryRequest (RFC 8446 §4.1.3, §4.1.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerHello {
+    /// Stream offset of the record holding the first byte of this handshake message.
+    pub stream_offset: u64,
+    /// Number of records the message was spread over.
+    pub record_count: u32,
+    /// legacy_version.
+    pub legacy_version: u16,
+    /// The version from supported_versions, if present.
+    pub selected_version: Option<u16>,
+    /// The chosen cipher suite.
+    pub cipher: u16,
+    /// The chosen compression method.
+    pub compression: u8,
+    /// legacy_session_id_echo length.
+    pub session_id_len: u8,
+    /// Whether this is a HelloRetryRequest (special random, or the draft message type).
+    pub is_hello_retry_request: bool,
+    /// Extension types in wire order.
+    pub extensions: Vec<u16>,
+    /// The selected ALPN protocol, if any.
+    pub alpn: Option<String>,
+    /// The key_share group (selected or requested), if any.
+    pub key_share_group: Option<u16>,
+    /// Oddities found while decoding.
+    pub anomalies: Vec<HelloAnomaly>,
+}
+
+impl ServerHello {
+    /// The negotiated version: supported_versions if present, else legacy_version.
+    pub fn version(&self) -> u16 {
+        self.selected_version.unwrap_or(self.legacy_version)
+    }
+
+    /// Whether TLS 1.3 (or a draft of it) was selected, after which the handshake is encrypted.
+    pub fn selects_tls13(&self) -> bool {
+        let v = self.version();
+        let [hi, _] = v.to_be_bytes();
+        v == TLS13 || hi == TLS13_DRAFT_HIGH
+    }
+}
+
+/// Summary of a plaintext Certificate message (TLS 1.2 and earlier, RFC 5246 §7.4.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertificateSummary {
+    /// Stream offset of the record holding the first byte of this handshake message.
+    pub stream_offset: u64,
+    /// Number of certificates in the chain.
+    pub count: usize,
+    /// DER length of the first (leaf) certificate.
+    pub first_cert_len: Option<usize>,
+    /// Whether the chain did not parse as a TLS 1.2 certificate list.
+    pub malformed: bool,
+}
+
+/// Where a handshake message came from in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageOrigin {
+    /// Stream offset of the first record holding the message.
+    pub stream_offset: u64,
+    /// Records the message was spread over.
+    pub record_count: u32,
+    /// legacy_record_version of the first record.
+    pub record_version: u16,
+}
+
+/// Renders bytes as text: printable ASCII as is, anything else (and `\`) as `\xNN`.
+pub(crate) fn escape_bytes(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if (0x20..0x7f).contains(&b) && b != b'\\' {
+            s.push(char::from(b));
+        } else {
+            // Writing to a String cannot fail.
+            let _ = write!(s, "\\x{b:02x}");
+        }
+    }
+    s
+}
+
+/// Whether `name` is a plausible DNS host name for SNI: 1..=253 bytes of letters, digits,
+/// `-`, `_` and `.` (underscores appear in real names although RFC 952 forbids them).
+pub fn is_valid_hostname(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_HOSTNAME_LEN
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// One extension as found by the hand walk: its type, and the whole TLV (for `tls-parser`).
+struct RawExtension<'a> {
+    ext_type: u16,
+    tlv: &'a [u8],
+    data: &'a [u8],
+}
+
+/// Splits an extensions block into extensions; stops at the first one that overruns the
+/// block and reports it.
+fn walk_extensions<'a>(
+    mut block: &'a [u8],
+    anomalies: &mut Vec<HelloAnomaly>,
+) -> Vec<RawExtension<'a>> {
+    let mut out = Vec::new();
+    while !block.is_empty() {
+        let Some((header, _)) = block.split_at_checked(4) else {
+            anomalies.push(HelloAnomaly::ExtensionTruncated(
+                block
+                    .get(..2)
+                    .and_then(|t| t.try_into().ok())
+                    .map_or(0, u16::from_be_bytes),
+            ));
+            break;
+        };
+        let [t0, t1, l0, l1] = <[u8; 4]>::try_from(header).unwrap_or([0; 4]);
+        let ext_type = u16::from_be_bytes([t0, t1]);
+        let len = usize::from(u16::from_be_bytes([l0, l1]));
+        let Some((tlv, rest)) = block.split_at_checked(4usize.saturating_add(len)) else {
+            anomalies.push(HelloAnomaly::ExtensionTruncated(ext_type));
+            break;
+        };
+        out.push(RawExtension {
+            ext_type,
+            tlv,
+            data: tlv.get(4..).unwrap_or(&[]),
+        });
+        block = rest;
+    }
+    let mut types: Vec<u16> = out.iter().map(|e| e.ext_type).collect();
+    types.sort_unstable();
+    let mut last_reported = None;
+    for pair in types.windows(2) {
+        if let [a, b] = pair {
+            if a == b && last_reported != Some(*a) {
+                anomalies.push(HelloAnomaly::DuplicateExtension(*a));
+                last_reported = Some(*a);
+            }
+        }
+    }
+    out
+}
+
+/// Extracts the extensions block of a hello body given what `tls-parser` left unconsumed.
+fn extension_block<'a>(
+    ext: Option<&'a [u8]>,
+    rest: &'a [u8],
+    anomalies: &mut Vec<HelloAnomaly>,
+) -> &'a [u8] {
+    match ext {
+        Some(block) => {
+            if !rest.is_empty() {
+                anomalies.push(HelloAnomaly::TrailingBytes(rest.len()));
+            }
+            block
+        }
+        // tls-parser drops an extensions block whose length overruns the message; salvage
+        // whatever follows the length field.
+        None if !rest.is_empty() => {
+            anomalies.push(HelloAnomaly::ExtensionsOverrun);
+            rest.get(2..).unwrap_or(&[])
+        }
+        None => &[],
+    }
+}
+
+/// Groups of a ClientHello key_share (RFC 8446 §4.2.8): `client_shares<0..2^16-1>` of
+/// (group, key_exchange<1..2^16-1>). `tls-parser` leaves this extension raw.
+fn key_share_groups(data: &[u8]) -> Option<Vec<u16>> {
+    let (len, mut list) = data.split_at_checked(2)?;
+    let len = usize::from(u16::from_be_bytes(len.try_into().ok()?));
+    if list.len() != len {
+        return None;
+    }
+    let mut groups = Vec::new();
+    while !list.is_empty() {
+        let (head, rest) = list.split_at_checked(4)?;
+        let [g0, g1, k0, k1] = <[u8; 4]>::try_from(head).ok()?;
+        groups.push(u16::from_be_bytes([g0, g1]));
+        let (_, after) = rest.split_at_checked(usize::from(u16::from_be_bytes([k0, k1])))?;
+        list = after;
+    }
+    Some(groups)
+}
+
+/// Decodes a ClientHello body (the handshake message without its 4-byte header).
+pub fn parse_client_hello(body: &[u8], origin: MessageOrigin) -> Result<ClientHello, String> {
+    let (rest, ch) = parse_tls_handshake_client_hello(body)
+        .map_err(|e| format!("ClientHello body does not parse: {e:?}"))?;
+    let mut anomalies = Vec::new();
+    let block = extension_block(ch.ext, rest, &mut anomalies);
+    let raw = walk_extensions(block, &mut anomalies);
+    let cipher_suites: Vec<u16> = ch.ciphers.iter().map(|c| c.0).collect();
+    let mut out = ClientHello {
+        stream_offset: origin.stream_offset,
+        record_count: origin.record_count,
+        record_version: origin.record_version,
+        handshake_len: u32::try_from(body.len()).unwrap_or(u32::MAX),
+        legacy_version: ch.version.0,
+        session_id_len: u8::try_from(ch.session_id.map_or(0, <[u8]>::len)).unwrap_or(u8::MAX),
+        grease: cipher_suites.iter().any(|&c| is_grease(c)),
+        cipher_suites,
+        compression_methods: ch.comp.len(),
+        extensions: raw.iter().map(|e| e.ext_type).collect(),
+        sni: None,
+        sni_raw: None,
+        alpn: Vec::new(),
+        supported_versions: Vec::new(),
+        supported_groups: Vec::new(),
+        key_share_groups: Vec::new(),
+        ech: false,
+        esni: false,
+        padding_len: None,
+        anomalies: Vec::new(),
+    };
+    for e in &raw {
+        match e.ext_type {
+            EXT_ECH => out.ech = true,
+            EXT_ESNI => out.esni = true,
+            EXT_PADDING => out.padding_len = Some(e.data.len()),
+            t if is_grease(t) => out.grease = true,
+            _ => {}
+        }
+        if e.ext_type == EXT_KEY_SHARE {
+            match key_share_groups(e.data) {
+                Some(g) => out.key_share_groups = g,
+                None => anomalies.push(HelloAnomaly::ExtensionUndecodable(e.ext_type)),
+            }
+            continue;
+        }
+        let decoded = match parse_tls_client_hello_extension(e.tlv) {
+            Ok((_, d)) => d,
+            Err(_) => {
+                anomalies.push(HelloAnomaly::ExtensionUndecodable(e.ext_type));
+                continue;
+            }
+        };
+        match decoded {
+            TlsExtension::SNI(names) => {
+                let hosts: Vec<&[u8]> = names
+                    .iter()
+                    .filter(|(t, _)| *t == SNIType(SNI_HOST_NAME))
+                    .map(|(_, n)| *n)
+                    .collect();
+                if hosts.len() > 1 {
+                    anomalies.push(HelloAnomaly::MultipleServerNames(hosts.len()));
+                }
+                if let Some(host) = hosts.first() {
+                    let text = std::str::from_utf8(host).ok();
+                    out.sni = text.map(str::to_string);
+                    if text.is_none() || !is_valid_hostname(host) {
+                        out.sni_raw = Some(host.to_vec());
+                    }
+                }
+            }
+            TlsExtension::ALPN(ids) => out.alpn = ids.iter().map(|id| escape_bytes(id)).collect(),
+            TlsExtension::SupportedVersions(v) => {
+                out.supported_versions = v.iter().map(|v| v.0).collect();
+            }
+            TlsExtension::EllipticCurves(g) => {
+                out.supported_groups = g.iter().map(|g| g.0).collect();
+            }
+            _ => {}
+        }
+    }
+    out.grease |= out
+        .supported_versions
+        .iter()
+        .chain(&out.supported_groups)
+        .chain(&out.key_share_groups)
+        .any(|&v| is_grease(v));
+    out.anomalies = anomalies;
+    Ok(out)
+}
+
+/// Decodes a ServerHello body (without the 4-byte header); `draft_hrr` for handshake type 6.
+pub fn parse_server_hello(
+    body: &[u8],
+    origin: MessageOrigin,
+    draft_hrr: bool,
+) -> Result<ServerHello, String> {
+    let mut anomalies = Vec::new();
+    let (legacy_version, cipher, compression, session_id_len, is_hrr, block) = if draft_hrr {
+        // Draft HelloRetryRequest: version, cipher_suite, extensions (no random).
+        let (rest, msg) = tls_parser::parse_tls_handshake_msg_hello_retry_request(body)
+            .map_err(|e| format!("HelloRetryRequest body does not parse: {e:?}"))?;
+        let TlsMessageHandshake::HelloRetryRequest(h) = msg else {
+            return Err("HelloRetryRequest body does not parse".to_string());
+        };
+        let block = extension_block(h.ext, rest, &mut anomalies);
+        (h.version.0, h.cipher.0, 0, 0, true, block)
+    } else {
+        let (rest, msg) = parse_tls_handshake_msg_server_hello(body)
+            .map_err(|e| format!("ServerHello body does not parse: {e:?}"))?;
+        match msg {
+            TlsMessageHandshake::ServerHello(sh) => {
+                let block = extension_block(sh.ext, rest, &mut anomalies);
+                (
+                    sh.version.0,
+                    sh.cipher.0,
+                    sh.compression.0,
+                    u8::try_from(sh.session_id.map_or(0, <[u8]>::len)).unwrap_or(u8::MAX),
+                    sh.random == HELLO_RETRY_REQUEST_RANDOM,
+                    block,
+                )
+            }
+            TlsMessageHandshake::ServerHelloV13Draft18(sh) => {
+                let block = extension_block(sh.ext, rest, &mut anomalies);
+                (sh.version.0, sh.cipher.0, 0, 0, false, block)
+            }
+            _ => return Err("ServerHello body does not parse".to_string()),
+        }
+    };
+    let raw = walk_extensions(block, &mut anomalies);
+    let mut out = ServerHello {
+        stream_offset: origin.stream_offset,
+        record_count: origin.record_count,
+        legacy_version,
+        selected_version: None,
+        cipher,
+        compression,
+        session_id_len,
+        is_hello_retry_request: is_hrr,
+        extensions: raw.iter().map(|e| e.ext_type).collect(),
+        alpn: None,
+        key_share_group: None,
+        anomalies: Vec::new(),
+    };
+    for e in &raw {
+        if e.ext_type == EXT_KEY_SHARE {
+            // ServerHello: KeyShareEntry; HelloRetryRequest: NamedGroup (RFC 8446 §4.2.8).
+            out.key_share_group = e
+                .data
+                .get(..2)
+                .and_then(|g| g.try_into().ok())
+                .map(u16::from_be_bytes);
+            if out.key_share_group.is_none() {
+                anomalies.push(HelloAnomaly::ExtensionUndecodable(e.ext_type));
+            }
+            continue;
+        }
+        if e.ext_type != EXT_SUPPORTED_VERSIONS && e.ext_type != EXT_ALPN {
+            continue;
+        }
+        match parse_tls_server_hello_extension(e.tlv) {
+            Ok((_, TlsExtension::SupportedVersions(v))) if v.len() == 1 => {
+                out.selected_version = v.first().map(|v| v.0);
+            }
+            Ok((_, TlsExtension::ALPN(ids))) => {
+                out.alpn = ids.first().map(|id| escape_bytes(id));
+            }
+            _ => anomalies.push(HelloAnomaly::ExtensionUndecodable(e.ext_type)),
+        }
+    }
+    out.anomalies = anomalies;
+    Ok(out)
+}
+
+/// Decodes a TLS 1.2-style Certificate body (without the 4-byte header).
+pub fn parse_certificate(body: &[u8], stream_offset: u64) -> CertificateSummary {
+    // parse_tls_handshake_msg_certificate expects the body (certificate_list<0..2^24-1>).
+    match parse_tls_handshake_msg_certificate(body) {
+        Ok((rest, TlsMessageHandshake::Certificate(c))) => {
+            // tls-parser ignores bytes inside the list that do not form a whole certificate;
+            // check that the entries (3-byte length + DER each) fill the declared list length.
+            let declared = body.get(..3).map_or(0, |l| {
+                l.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+            });
+            let used = c.cert_chain.iter().fold(0usize, |acc, cert| {
+                acc.saturating_add(3).saturating_add(cert.data.len())
+            });
+            CertificateSummary {
+                stream_offset,
+                count: c.cert_chain.len(),
+                first_cert_len: c.cert_chain.first().map(|c| c.data.len()),
+                malformed: !rest.is_empty() || used != declared,
+            }
+        }
+        _ => CertificateSummary {
+            stream_offset,
+            count: 0,
+            first_cert_len: None,
+            malformed: true,
+        },
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Client direction of TCP stream 36 in
+    /// `censorship-detection/testdata/tripwire-1597963966.pcap` (lhmerino/censorship-detection,
+    /// BSD-3-Clause; frame 559): an OpenSSL TLS 1.3 ClientHello for www.wikipedia.org.
+    pub(crate) const TRIPWIRE_CLIENT: &[u8] =
+        include_bytes!("testdata/tripwire_stream36_client.bin");
+    /// Server direction of the same stream (frames 562 and 564): ServerHello selecting TLS 1.3,
+    /// a compatibility ChangeCipherSpec, then encrypted records.
+    pub(crate) const TRIPWIRE_SERVER: &[u8] =
+        include_bytes!("testdata/tripwire_stream36_server.bin");
+    /// Client direction of TCP stream 8 in
+    /// `CenTrace/testdata/104.16.7.6_notion.site_notion.site.pcap` (censoredplanet/CenTrace,
+    /// GPL-3.0; frame 74): a TLS 1.2-only ClientHello for notion.site.
+    pub(crate) const NOTION_CLIENT: &[u8] =
+        include_bytes!("testdata/centrace_notion_stream8_client.bin");
+    /// Server direction of the same stream (frame 76): ServerHello, Certificate (2 certificates,
+    /// leaf 1733 bytes), ServerHelloDone, all plaintext TLS 1.2.
+    pub(crate) const NOTION_SERVER: &[u8] =
+        include_bytes!("testdata/centrace_notion_stream8_server.bin");
+
+    pub(crate) fn ext(t: u16, data: &[u8]) -> (u16, Vec<u8>) {
+        (t, data.to_vec())
+    }
+
+    pub(crate) fn sni(name: &[u8]) -> (u16, Vec<u8>) {
+        let mut v = ((name.len() + 3) as u16).to_be_bytes().to_vec();
+        v.push(0);
+        v.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        v.extend_from_slice(name);
+        (EXT_SERVER_NAME, v)
+    }
+
+    pub(crate) fn client_hello_body(suites: &[u16], exts: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut v = vec![3, 3];
+        v.extend_from_slice(&[0x11; 32]);
+        v.push(0);
+        v.extend_from_slice(&((suites.len() * 2) as u16).to_be_bytes());
+        for s in suites {
+            v.extend_from_slice(&s.to_be_bytes());
+        }
+        v.extend_from_slice(&[1, 0]);
+        let mut block = Vec::new();
+        for (t, d) in exts {
+            block.extend_from_slice(&t.to_be_bytes());
+            block.extend_from_slice(&(d.len() as u16).to_be_bytes());
+            block.extend_from_slice(d);
+        }
+        v.extend_from_slice(&(block.len() as u16).to_be_bytes());
+        v.extend(block);
+        v
+    }
+
+    pub(crate) fn server_hello_body(random: [u8; 32], exts: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut v = vec![3, 3];
+        v.extend_from_slice(&random);
+        v.push(0);
+        v.extend_from_slice(&0x1301u16.to_be_bytes());
+        v.push(0);
+        let mut block = Vec::new();
+        for (t, d) in exts {
+            block.extend_from_slice(&t.to_be_bytes());
+            block.extend_from_slice(&(d.len() as u16).to_be_bytes());
+            block.extend_from_slice(d);
+        }
+        v.extend_from_slice(&(block.len() as u16).to_be_bytes());
+        v.extend(block);
+        v
+    }
+
+    fn origin() -> MessageOrigin {
+        MessageOrigin {
+            stream_offset: 0,
+            record_count: 1,
+            record_version: 0x0301,
+        }
+    }
+
+    #[test]
+    fn grease_values() {
+        assert!(is_grease(0x0a0a));
+        assert!(is_grease(0xfafa));
+        assert!(!is_grease(0x0a1a));
+        assert!(!is_grease(0x1301));
+    }
+
+    #[test]
+    fn sniffing() {
+        assert!(looks_like_tls(TRIPWIRE_CLIENT));
+        assert!(looks_like_tls(NOTION_SERVER));
+        assert!(looks_like_tls(&[22, 3, 1]));
+        assert!(!looks_like_tls(&[22, 3]));
+        assert!(!looks_like_tls(b"GET / HTTP/1.1\r\n"));
+        assert!(!looks_like_tls(&[22, 3, 1, 0, 0]));
+        assert!(!looks_like_tls(&[22, 3, 1, 0xff, 0xff]));
+        assert!(!looks_like_tls(&[0x80, 0x2e, 0x01, 0x03, 0x01]));
+        assert!(!looks_like_tls(&[24, 3, 3, 0, 3]));
+    }
+
+    #[test]
+    fn real_tls13_client_hello() {
+        let body = &TRIPWIRE_CLIENT[9..];
+        let ch = parse_client_hello(body, origin()).unwrap();
+        assert_eq!(ch.sni.as_deref(), Some("www.wikipedia.org"));
+        assert_eq!(ch.sni_raw, None);
+        assert_eq!(ch.alpn, ["h2", "http/1.1"]);
+        assert_eq!(ch.supported_versions, [0x0304, 0x0303, 0x0302, 0x0301]);
+        assert_eq!(ch.key_share_groups, [0x001d]);
+        assert_eq!(ch.supported_groups, [0x1d, 0x17, 0x1e, 0x19, 0x18]);
+        assert_eq!(ch.cipher_suites.len(), 31);
+        assert_eq!(ch.cipher_suites[0], 0x1302);
+        assert_eq!(ch.session_id_len, 32);
+        assert_eq!(ch.compression_methods, 1);
+        assert_eq!(ch.legacy_version, 0x0303);
+        assert_eq!(ch.padding_len, Some(176));
+        assert_eq!(ch.handshake_len, 508);
+        assert_eq!(
+            ch.extensions,
+            [0, 11, 10, 13172, 16, 22, 23, 13, 43, 45, 51, 21]
+        );
+        assert!(!ch.grease && !ch.ech && !ch.esni);
+        assert!(ch.anomalies.is_empty(), "{:?}", ch.anomalies);
+    }
+
+    #[test]
+    fn synthetic_client_hello_features() {
+        let body = client_hello_body(
+            &[0x3a3a, 0x1301],
+            &[
+                ext(0x2a2a, &[]),
+                sni(b"bad host\xff"),
+                ext(EXT_ECH, &[0, 1, 2]),
+                ext(EXT_ESNI, &[1, 2, 3]),
+                ext(EXT_ALPN, b"\x00\x03\x02h\x01"),
+                ext(EXT_SUPPORTED_VERSIONS, &[]),
+                ext(EXT_KEY_SHARE, &[0, 4, 0x4a, 0x4a, 0, 0]),
+                ext(EXT_ECH, &[]),
+            ],
+        );
+        let ch = parse_client_hello(&body, origin()).unwrap();
+        assert!(ch.grease && ch.ech && ch.esni);
+        assert_eq!(ch.sni, None);
+        assert_eq!(ch.sni_raw.as_deref(), Some(&b"bad host\xff"[..]));
+        assert_eq!(ch.alpn, ["h\\x01"]);
+        assert_eq!(ch.key_share_groups, [0x4a4a]);
+        assert!(ch
+            .anomalies
+            .contains(&HelloAnomaly::DuplicateExtension(EXT_ECH)));
+        assert!(ch
+            .anomalies
+            .contains(&HelloAnomaly::ExtensionUndecodable(EXT_SUPPORTED_VERSIONS)));
+        // The draft ESNI content is not the draft layout: undecodable, but still recorded.
+        assert!(ch
+            .anomalies
+            .contains(&HelloAnomaly::ExtensionUndecodable(EXT_ESNI)));
+        assert_eq!(ch.extensions.len(), 8);
+    }
+
+    #[test]
+    fn utf8_but_not_hostname_sni() {
+        let body = client_hello_body(&[0x1301], &[sni("bücher.example".as_bytes())]);
+        let ch = parse_client_hello(&body, origin()).unwrap();
+        assert_eq!(ch.sni.as_deref(), Some("bücher.example"));
+        assert!(ch.sni_raw.is_some());
+    }
+
+    #[test]
+    fn extension_overruns_are_salvaged() {
+        let mut body = client_hello_body(&[0x1301], &[sni(b"a.example"), ext(0x1234, &[9; 4])]);
+        // Make the last extension claim 200 bytes and the block claim 300.
+        let n = body.len();
+        body[n - 6] = 0;
+        body[n - 5] = 200;
+        let block_len_at = 2 + 32 + 1 + 2 + 2 + 2;
+        body[block_len_at] = 1;
+        body[block_len_at + 1] = 44;
+        let ch = parse_client_hello(&body, origin()).unwrap();
+        assert_eq!(ch.sni.as_deref(), Some("a.example"));
+        assert_eq!(
+            ch.anomalies,
+            [
+                HelloAnomaly::ExtensionsOverrun,
+                HelloAnomaly::ExtensionTruncated(0x1234)
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_client_hello_is_an_error() {
+        assert!(parse_client_hello(&[3, 3, 0], origin()).is_err());
+        let mut body = client_hello_body(&[0x1301], &[]);
+        body[34] = 33; // session id longer than 32
+        assert!(parse_client_hello(&body, origin()).is_err());
+    }
+
+    #[test]
+    fn hello_retry_request() {
+        let body = server_hello_body(
+            HELLO_RETRY_REQUEST_RANDOM,
+            &[
+                ext(EXT_SUPPORTED_VERSIONS, &[3, 4]),
+                ext(EXT_KEY_SHARE, &[0, 0x17]),
+            ],
+        );
+        let sh = parse_server_hello(&body, origin(), false).unwrap();
+        assert!(sh.is_hello_retry_request);
+        assert_eq!(sh.selected_version, Some(TLS13));
+        assert_eq!(sh.key_share_group, Some(0x17));
+        assert!(sh.selects_tls13());
+        let plain = server_hello_body([7; 32], &[ext(EXT_ALPN, b"\x00\x03\x02h2")]);
+        let sh = parse_server_hello(&plain, origin(), false).unwrap();
+        assert!(!sh.is_hello_retry_request);
+        assert!(!sh.selects_tls13());
+        assert_eq!(sh.alpn.as_deref(), Some("h2"));
+        assert_eq!(sh.version(), 0x0303);
+    }
+
+    #[test]
+    fn server_hello_unknown_version_is_error() {
+        let mut body = server_hello_body([7; 32], &[]);
+        body[0] = 9;
+        assert!(parse_server_hello(&body, origin(), false).is_err());
+    }
+
+    #[test]
+    fn every_prefix_of_hello_bodies_is_safe() {
+        let ch = &TRIPWIRE_CLIENT[9..];
+        for cut in 0..ch.len() {
+            let _ = parse_client_hello(&ch[..cut], origin());
+            let _ = parse_server_hello(&ch[..cut], origin(), false);
+            let _ = parse_server_hello(&ch[..cut], origin(), true);
+            let _ = parse_certificate(&ch[..cut], 0);
+        }
+        let cert_body = &NOTION_SERVER[85 + 9..85 + 9 + 2922];
+        let full = parse_certificate(cert_body, 85);
+        assert_eq!(full.count, 2);
+        assert_eq!(full.first_cert_len, Some(1733));
+        assert!(!full.malformed);
+        for cut in 0..cert_body.len() {
+            let c = parse_certificate(&cert_body[..cut], 85);
+            assert!(c.malformed, "cut {cut}");
+        }
+    }
+}
