@@ -12,7 +12,7 @@ mod table;
 
 use serde::{Serialize, Serializer};
 
-pub use table::{FlowLimits, FlowTable, Lookup};
+pub use table::{decide_roles, Flow, FlowLimits, FlowTable, Lookup, RoleHint};
 
 use crate::decode::{IpHeader, TcpFlags};
 pub use crate::ids::{Endpoint, L4Proto};

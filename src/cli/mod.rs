@@ -1,0 +1,380 @@
+//! The command line: argument definitions (clap), their validation into analysis options, and
+//! the `analyze` and `flows` commands' output handling; it holds no analysis logic.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::capture::InputSource;
+use crate::diag::Severity;
+use crate::pipeline::{self, Limits, Options};
+use crate::report::{AtomicFile, CaptureReport, OutputTarget, Report, ReportFormat};
+use crate::time::Span;
+
+/// Exit status: every input was analyzed (findings or not).
+pub const EXIT_OK: u8 = 0;
+/// Exit status: some input could only be partly read, or not at all (the rest is reported).
+pub const EXIT_PARTIAL: u8 = 1;
+/// Exit status: usage error (bad arguments), or output that could not be written.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status: `--fail-on-findings` was given and something was found.
+pub const EXIT_FINDINGS: u8 = 3;
+
+/// Finds the fingerprints of network interference in packet captures: injected TCP resets,
+/// forged DNS answers, blockpages and forced redirects, throttling, and silent drops.
+#[derive(Debug, Parser)]
+#[command(name = "tamper", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyze captures and report findings with their evidence.
+    Analyze(AnalyzeArgs),
+    /// List the flows of captures (like `tshark -z conv`), with SNI/Host/query and how each ended.
+    Flows(FlowsArgs),
+}
+
+/// Limits shared by the subcommands.
+#[derive(Debug, Args, Clone)]
+pub struct LimitArgs {
+    /// Most flows tracked at once; when full, idle flows are expired early, then new flows are
+    /// counted but not analyzed (reported as limit_reached_flow_table).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_flows: u64,
+    /// A flow with no packet for this many seconds of capture time is ended.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub flow_timeout: u64,
+    /// Bytes kept from the start of each direction of a TCP stream for parsing TLS and HTTP
+    /// and for checking retransmitted bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 16_384, value_parser = clap::value_parser!(u32).range(1024..=16_777_216))]
+    pub reassembly_bytes: u32,
+    /// Most DNS queries waiting for responses at once.
+    #[arg(long, value_name = "N", default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_pending_dns: u64,
+}
+
+impl LimitArgs {
+    /// The analysis limits these arguments select.
+    pub fn limits(&self) -> Limits {
+        let mut l = Limits::default();
+        l.flows.max_flows = usize::try_from(self.max_flows).unwrap_or(usize::MAX);
+        l.flows.idle_timeout = Span::from_secs(self.flow_timeout as i64);
+        l.stream.prefix_bytes = self.reassembly_bytes;
+        l.stream.out_of_order_bytes = self.reassembly_bytes;
+        l.dns.max_pending = usize::try_from(self.max_pending_dns).unwrap_or(usize::MAX);
+        l
+    }
+}
+
+/// `tamper analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Capture files (pcap, pcapng; gzip/xz/zstd-compressed or not), directories (walked
+    /// recursively), or `-` for standard input.
+    #[arg(value_name = "CAPTURE", required = true)]
+    pub inputs: Vec<String>,
+    /// Report format.
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Jsonl)]
+    pub format: ReportFormat,
+    /// Where to write: a file, a directory (one report per capture), or `-` for standard output.
+    #[arg(short, long, value_name = "FILE|DIR|-", default_value = "-")]
+    pub output: String,
+    /// Also write the flow table to this file (CSV for csv and markdown reports, JSON Lines
+    /// for jsonl).
+    #[arg(long, value_name = "FILE")]
+    pub flows: Option<PathBuf>,
+    /// Also write capture summaries and diagnostics to this file as JSON Lines.
+    #[arg(long, value_name = "FILE")]
+    pub diagnostics: Option<PathBuf>,
+    /// Overwrite output files that already exist.
+    #[arg(long)]
+    pub force: bool,
+    /// Threads for analyzing several captures at once (default: all cores).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: Option<u64>,
+    /// Exit with status 3 when anything is found (for scripts and CI).
+    #[arg(long)]
+    pub fail_on_findings: bool,
+    /// Print nothing on standard error except errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Output formats of `tamper flows`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FlowsFormat {
+    /// Aligned text table.
+    Table,
+    /// CSV.
+    Csv,
+    /// JSON Lines.
+    Jsonl,
+}
+
+/// `tamper flows`.
+#[derive(Debug, Args)]
+pub struct FlowsArgs {
+    /// Capture files, directories, or `-` for standard input.
+    #[arg(value_name = "CAPTURE", required = true)]
+    pub inputs: Vec<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = FlowsFormat::Table)]
+    pub format: FlowsFormat,
+    /// Where to write (a file, or `-` for standard output).
+    #[arg(short, long, value_name = "FILE|-", default_value = "-")]
+    pub output: String,
+    /// Overwrite an output file that already exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Threads for reading several captures at once (default: all cores).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: Option<u64>,
+    /// Limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Runs a parsed command line and returns the exit status.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Analyze(a) => analyze(a),
+        Command::Flows(f) => flows(f),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("tamper: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// True when the error chain ends in a broken pipe (the reader of our output went away, as
+/// with `tamper ... | head`): Unix tools end quietly then.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn pool(threads: Option<u64>) -> anyhow::Result<rayon::ThreadPool> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        b = b.num_threads(usize::try_from(n).unwrap_or(1));
+    }
+    Ok(b.build()?)
+}
+
+fn inputs(args: &[String], quiet: bool) -> anyhow::Result<Vec<InputSource>> {
+    let stdin_count = args.iter().filter(|a| *a == "-").count();
+    if stdin_count > 1 {
+        anyhow::bail!("standard input (`-`) can be given only once");
+    }
+    let (inputs, skipped) = pipeline::expand_inputs(args);
+    if skipped > 0 && !quiet {
+        eprintln!("tamper: skipped {skipped} file(s) in the given directories that do not look like captures");
+    }
+    if inputs.is_empty() {
+        anyhow::bail!("no capture files found in {}", args.join(", "));
+    }
+    Ok(inputs)
+}
+
+fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
+    let target = OutputTarget::from_arg(&args.output);
+    let inputs = inputs(&args.inputs, args.quiet)?;
+    if let OutputTarget::Dir(d) = &target {
+        std::fs::create_dir_all(d)
+            .map_err(|e| anyhow::anyhow!("cannot create output directory {}: {e}", d.display()))?;
+    }
+    // Refuse to clobber before spending time on the analysis.
+    for p in [Some(&args.output).filter(|_| matches!(target, OutputTarget::File(_))).map(PathBuf::from), args.flows.clone(), args.diagnostics.clone()]
+        .into_iter()
+        .flatten()
+    {
+        if !args.force && p.exists() {
+            anyhow::bail!(
+                "{} already exists: choose another name, delete it, or pass --force to overwrite it",
+                p.display()
+            );
+        }
+        for i in &inputs {
+            if let InputSource::Path(ip) = i {
+                if same_file(ip, &p) {
+                    anyhow::bail!("output {} is also an input: refusing to overwrite a capture", p.display());
+                }
+            }
+        }
+    }
+    let options = Options {
+        limits: args.limits.limits(),
+        collect_flows: args.flows.is_some(),
+        skip_detectors: false,
+        detect: Default::default(),
+    };
+    let report = pool(args.threads)?.install(|| pipeline::analyze_all(&inputs, &options));
+    let found = report.findings().count();
+    match &target {
+        OutputTarget::Stdout => {
+            let stdout = io::stdout();
+            let mut lock = stdout.lock();
+            report.write(args.format, &mut lock)?;
+            lock.flush()?;
+        }
+        OutputTarget::File(p) => write_atomic(p, args.force, |w| report.write(args.format, w))?,
+        OutputTarget::Dir(d) => {
+            let names = per_capture_names(&report.captures, args.format.extension());
+            for (c, name) in report.captures.iter().zip(names) {
+                let single = Report::new(vec![c.clone()]);
+                write_atomic(&d.join(name), args.force, |w| single.write(args.format, w))?;
+            }
+        }
+    }
+    if let Some(p) = &args.flows {
+        write_atomic(p, args.force, |w| report.write_flows(args.format, w))?;
+    }
+    if let Some(p) = &args.diagnostics {
+        write_atomic(p, args.force, |w| report.write_diagnostics(w))?;
+    }
+    if !args.quiet {
+        print_problems(&report, matches!(target, OutputTarget::Stdout));
+    }
+    Ok(if report.any_incomplete() {
+        EXIT_PARTIAL
+    } else if args.fail_on_findings && found > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
+
+fn flows(args: FlowsArgs) -> anyhow::Result<u8> {
+    let target = OutputTarget::from_arg(&args.output);
+    if let OutputTarget::Dir(d) = &target {
+        anyhow::bail!("`tamper flows --output` takes a file or `-`, not a directory ({})", d.display());
+    }
+    let inputs = inputs(&args.inputs, false)?;
+    let options = Options {
+        limits: args.limits.limits(),
+        collect_flows: true,
+        skip_detectors: true,
+        detect: Default::default(),
+    };
+    let report = pool(args.threads)?.install(|| pipeline::analyze_all(&inputs, &options));
+    let write = |w: &mut dyn Write| -> io::Result<()> {
+        match args.format {
+            FlowsFormat::Table => {
+                let all: Vec<_> = report.captures.iter().flat_map(|c| c.flows.iter().cloned()).collect();
+                crate::report::write_flow_table(&all, w)
+            }
+            FlowsFormat::Csv => report.write_flows(ReportFormat::Csv, w),
+            FlowsFormat::Jsonl => report.write_flows(ReportFormat::Jsonl, w),
+        }
+    };
+    match &target {
+        OutputTarget::File(p) => write_atomic(p, args.force, write)?,
+        _ => {
+            let stdout = io::stdout();
+            let mut lock = stdout.lock();
+            write(&mut lock)?;
+            lock.flush()?;
+        }
+    }
+    print_problems(&report, true);
+    Ok(if report.any_incomplete() {
+        EXIT_PARTIAL
+    } else {
+        EXIT_OK
+    })
+}
+
+fn write_atomic(
+    path: &Path,
+    force: bool,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut file = AtomicFile::create(path, force)?;
+    f(file.writer()).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    file.commit()?;
+    Ok(())
+}
+
+/// File names for per-capture reports: the capture's file name plus `.tamper.<ext>`, made
+/// unique with a number when two captures share a name.
+fn per_capture_names(captures: &[CaptureReport], ext: &str) -> Vec<String> {
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    captures
+        .iter()
+        .map(|c| {
+            let base = Path::new(&c.name)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .filter(|n| n != "-")
+                .unwrap_or_else(|| "stdin".into());
+            let n = seen.entry(base.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                format!("{base}.tamper.{ext}")
+            } else {
+                format!("{base}.{n}.tamper.{ext}")
+            }
+        })
+        .collect()
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Prints failed inputs and warning/error diagnostics to standard error; with `summary`, also
+/// a one-line count per capture.
+fn print_problems(report: &Report, summary_only_on_problems: bool) {
+    for c in &report.captures {
+        match &c.status {
+            crate::report::CaptureStatus::Failed { error } => {
+                eprintln!("tamper: error: {error}");
+                continue;
+            }
+            crate::report::CaptureStatus::Partial { reason } => {
+                eprintln!("tamper: {}: partly read: {reason}", c.name);
+            }
+            crate::report::CaptureStatus::Complete => {}
+        }
+        let serious: Vec<_> = c
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity >= Severity::Warning)
+            .collect();
+        for d in &serious {
+            let example = d.examples.first().map(|e| e.detail.as_str()).unwrap_or("");
+            eprintln!("tamper: {}: {} x{}: {example}", c.name, d.kind, d.count);
+        }
+        if !summary_only_on_problems {
+            if let Some(s) = &c.summary {
+                eprintln!(
+                    "tamper: {}: {} frames, {} TCP and {} UDP flows, {} finding(s)",
+                    c.name,
+                    s.frames,
+                    s.flows.tcp,
+                    s.flows.udp,
+                    c.findings.len()
+                );
+            }
+        }
+    }
+}
