@@ -1241,6 +1241,39 @@ mod tests {
     }
 
     #[test]
+    fn synth_routing_header_with_segments_left_uses_final_destination() {
+        let final_dst: Ipv6Addr = "2001:db8::99".parse().unwrap();
+        let mut ip = Ipv6Spec::new(
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8::2".parse().unwrap(),
+        );
+        ip.extensions = vec![Ipv6Ext::Routing {
+            routing_type: ROUTING_TYPE_0,
+            segments_left: 1,
+            addresses: vec![final_dst],
+        }];
+        assert_eq!(ip.pseudo_destination(), final_dst);
+        let spec = IpSpec::V6(ip.clone());
+        let pkt = udp_packet(&spec, &UdpSpec::new(1, 2), b"data");
+        // Verify against a plain header addressed to the final destination.
+        let mut direct = ip;
+        direct.extensions.clear();
+        direct.dst = final_dst;
+        let plain = udp_packet(&IpSpec::V6(direct), &UdpSpec::new(1, 2), b"data");
+        assert_eq!(&pkt[40 + 24..], &plain[40..]);
+        let mut srh = Ipv6Spec::new(
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8::2".parse().unwrap(),
+        );
+        srh.extensions = vec![Ipv6Ext::Routing {
+            routing_type: ROUTING_TYPE_SRH,
+            segments_left: 1,
+            addresses: vec![final_dst, "2001:db8::2".parse().unwrap()],
+        }];
+        assert_eq!(srh.pseudo_destination(), final_dst);
+    }
+
+    #[test]
     fn synth_ipv4_fragmentation_offsets_and_flags() {
         let payload: Vec<u8> = (0..1000u32).map(|i| i as u8).collect();
         let mut h = Ipv4Spec::new(Ipv4Addr::new(8, 8, 8, 8), Ipv4Addr::new(10, 0, 0, 2));

@@ -405,10 +405,39 @@ impl Scenario {
         dst_port: u16,
         payload: &[u8],
     ) -> Result<(), SynthError> {
-        let ip = self.ip_spec(from, to, &IpOverrides::default())?;
-        let p = udp_packet(&ip, &UdpSpec::new(src_port, dst_port), payload);
+        let udp = UdpSpec::new(src_port, dst_port);
+        self.send_udp_with(t, from, to, &udp, &IpOverrides::default(), payload)
+    }
+
+    /// Sends one UDP datagram with a full header description (checksum or
+    /// length overrides) and IP-level overrides (TTL, IP ID, DF, TOS).
+    pub fn send_udp_with(
+        &mut self,
+        t: i64,
+        from: HostId,
+        to: HostId,
+        udp: &UdpSpec,
+        ov: &IpOverrides,
+        payload: &[u8],
+    ) -> Result<(), SynthError> {
+        let ip = self.ip_spec(from, to, ov)?;
+        let p = udp_packet(&ip, udp, payload);
         self.push_ip(t, from, to, &p);
         Ok(())
+    }
+
+    /// Another answer in an existing exchange, from the resolver's port 53 to
+    /// the client's port at `t`, with IP-level overrides (a forged answer
+    /// racing the real one typically differs in TTL and IP ID).
+    pub fn udp_reply(
+        &mut self,
+        ex: &UdpExchange,
+        t: i64,
+        ov: &IpOverrides,
+        payload: &[u8],
+    ) -> Result<(), SynthError> {
+        let udp = UdpSpec::new(ex.server_port, ex.client_port);
+        self.send_udp_with(t, ex.server, ex.client, &udp, ov, payload)
     }
 
     /// A query from `client` (random ephemeral port) to `resolver` port 53
@@ -442,7 +471,10 @@ impl Scenario {
         let rt = t + self.reaction_delay(Side::Server, rtt_ns);
         self.send_udp(rt, resolver, client, DNS_PORT, client_port, response)?;
         Ok(UdpExchange {
+            client,
+            server: resolver,
             client_port,
+            server_port: DNS_PORT,
             query_ts: t,
             response_ts: rt,
         })
@@ -503,8 +535,14 @@ pub const DNS_PORT: u16 = 53;
 /// What [`Scenario::dns_exchange`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UdpExchange {
+    /// The querying host.
+    pub client: HostId,
+    /// The answering host.
+    pub server: HostId,
     /// The client's source port.
     pub client_port: u16,
+    /// The server's port.
+    pub server_port: u16,
     /// Capture time of the query.
     pub query_ts: i64,
     /// Capture time of the response.
@@ -1171,6 +1209,32 @@ mod tests {
         assert_eq!(segs[1].ts - segs[0].ts, 40 * US);
         assert_eq!(segs[2].ts - segs[1].ts, 50 * MS);
         assert_eq!(end, segs[2].ts);
+    }
+
+    #[test]
+    fn synth_scenario_dns_exchange_and_extra_reply() {
+        let mut sc = Scenario::new(5);
+        let (c, r) = hosts(&mut sc);
+        let ex = sc
+            .dns_exchange(S, c, r, 12 * MS, b"query", b"real")
+            .unwrap();
+        let forged = IpOverrides {
+            ttl: Some(61),
+            ip_id: Some(0x1234),
+            ..IpOverrides::default()
+        };
+        sc.udp_reply(&ex, S + 3 * MS, &forged, b"forged").unwrap();
+        let frames = sc.finish();
+        assert_eq!(frames.len(), 3);
+        // The forged answer (3 ms) is captured before the real one (12 ms).
+        let ip = &frames[1].data[14..];
+        assert_eq!(ip[8], 61);
+        assert_eq!(&ip[4..6], &[0x12, 0x34]);
+        assert_eq!(&ip[28..], b"forged");
+        assert_eq!(u16::from_be_bytes([ip[22], ip[23]]), ex.client_port);
+        assert_eq!(frames[2].ts_ns, ex.response_ts);
+        assert_eq!(&frames[2].data[14 + 28..], b"real");
+        assert_eq!(frames[2].data[14 + 8], 52);
     }
 
     #[test]

@@ -308,22 +308,21 @@ impl TsResolution {
         (i128::from(units) * NS_PER_S).div_euclid(self.units_per_second())
     }
 
-    /// The nearest representable time at or before `rel_ns` that survives a
-    /// round trip unchanged: useful to give ground truth that is exact even
-    /// for binary resolutions.
+    /// The nearest time at or before `rel_ns` that is a whole number of
+    /// units *and* a whole number of nanoseconds, so it survives a round
+    /// trip unchanged: useful to give exact ground truth even for binary
+    /// resolutions (for 2^-20 s these are multiples of 1 953 125 ns).
     pub fn snap_ns(self, rel_ns: i128) -> i128 {
-        let mut u = self.units_from_ns(rel_ns);
-        loop {
-            let back = self.ns_from_units(u);
-            if self.units_from_ns(back) == u && back * self.units_per_second() % NS_PER_S == 0 {
-                return back;
-            }
-            if u == 0 {
-                return 0;
-            }
-            u -= 1;
-        }
+        let step = NS_PER_S / gcd(NS_PER_S, self.units_per_second());
+        rel_ns.div_euclid(step) * step
     }
+}
+
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 /// A pcapng option: code and raw value (padding is added when written).
