@@ -1,1 +1,49 @@
-//! Deterministic capture synthesis (placeholder, filled in on the synth branch).
+//! Deterministic capture synthesis: builds packets, link-layer frames, capture
+//! files and the committed test fixtures byte for byte; it never reads
+//! captures, never looks at the clock and never uses OS randomness.
+//!
+//! The layers, bottom-up:
+//!
+//! * [`rng`]: the seeded SplitMix64 generator every "random" choice comes from.
+//! * [`packet`]: IPv4/IPv6 packets with TCP, UDP and ICMP payloads and correct
+//!   (or deliberately wrong) checksums, plus IP fragmentation.
+//! * [`link`]: link-layer encapsulations (Ethernet with VLAN tags, raw IP,
+//!   Linux cooked, BSD loopback, PPP, PPPoE, MPLS, opaque "user" types).
+//! * [`app`]: DNS, TLS and HTTP/1.1 payload builders.
+//! * [`writer`]: classic pcap and pcapng writers, compression, and helpers to
+//!   cut files short.
+//! * [`scenario`]: a timeline builder that keeps TCP sequence numbers, TTLs,
+//!   IP IDs and round-trip times consistent.
+//! * [`fixtures`]: the catalogue of committed format and decoding fixtures,
+//!   with the ground truth tamper must reproduce for each.
+//!
+//! Everything here is deterministic: the same calls give byte-identical
+//! output on every machine.
+
+#![deny(missing_docs)]
+
+pub mod app;
+pub mod fixtures;
+pub mod link;
+pub mod packet;
+#[cfg(test)]
+mod reference;
+pub mod rng;
+pub mod scenario;
+pub mod writer;
+
+/// Errors from synthesis: malformed input handed to a helper that has to
+/// parse it (fragmentation), or a failing compressor.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    /// A packet given to a helper is not what the helper needs.
+    #[error("invalid input packet: {0}")]
+    InvalidPacket(&'static str),
+    /// A request the builder cannot satisfy (mismatched address families, a
+    /// fragment size too small, ...).
+    #[error("invalid request: {0}")]
+    InvalidRequest(&'static str),
+    /// The compressor failed.
+    #[error("compression failed: {0}")]
+    Compression(#[from] std::io::Error),
+}

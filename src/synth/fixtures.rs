@@ -1,0 +1,2494 @@
+//! The catalogue of committed format and decoding fixtures: for each, its
+//! path under `fixtures/`, a one-line description, a deterministic build
+//! function and the ground truth tamper must reproduce; it never writes files
+//! (the test harness in the main repository does that) and never reads them.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::app::{
+    client_hello_session_id, dns_over_tcp, tls_application_data, tls_change_cipher_spec,
+    ClientHello, DnsMessage, DnsRecord, HttpRequest, HttpResponse, ServerHello, SvcParam, CLASS_IN,
+    DNS_POINTER, RCODE_NOERROR, TYPE_A, TYPE_AAAA, TYPE_HTTPS, TYPE_TXT,
+};
+use super::link::{
+    LinkLayer, MplsLabel, VlanTag, AF_INET6_BSD, AF_INET6_DARWIN, LINKTYPE_ETHERNET,
+    LINKTYPE_LINUX_SLL, LINKTYPE_RAW, LINKTYPE_USER0,
+};
+use super::packet::{
+    fragment_ipv4, fragment_ipv6, udp_packet, Ipv6Ext, TcpOption, UdpSpec, ROUTING_TYPE_SRH,
+};
+use super::rng::SplitMix64;
+use super::scenario::{
+    Host, HostId, IpOverrides, Scenario, Segment, Side, TcpConn, TcpParams, Vantage, DNS_PORT, MS,
+    S, US,
+};
+use super::writer::{
+    gzip_members, truncate, write_pcap, write_pcap_with_layout, write_pcapng, xz, zstd, Endian,
+    Frame, InterfaceDesc, PcapFlavor, PcapOptions, PcapngWriter, TsResolution, DSB_TLS_KEY_LOG,
+};
+use super::SynthError;
+
+/// 2024-05-14T09:30:00Z: every fixture's timeline starts here.
+pub const T0: i64 = 1_715_679_000 * S;
+
+/// A diagnostic tamper must report for a fixture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Diagnostic {
+    /// The file ends inside a record or block.
+    CaptureTruncated,
+    /// A record or block header is structurally impossible.
+    CaptureRecordInvalid,
+    /// Frames of a link type tamper cannot decode.
+    LinkTypeUnsupported,
+    /// Frames were cut by the snaplen (caplen < original length).
+    PacketSnaplenCut,
+    /// IP fragments overlap with different bytes.
+    IpFragmentOverlapConflict,
+    /// A fragmented datagram never became complete.
+    IpFragmentIncomplete,
+    /// A DNS message could not be parsed.
+    DnsMessageMalformed,
+}
+
+impl Diagnostic {
+    /// The diagnostic's name as tamper reports it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Diagnostic::CaptureTruncated => "capture_truncated",
+            Diagnostic::CaptureRecordInvalid => "capture_record_invalid",
+            Diagnostic::LinkTypeUnsupported => "link_type_unsupported",
+            Diagnostic::PacketSnaplenCut => "packet_snaplen_cut",
+            Diagnostic::IpFragmentOverlapConflict => "ip_fragment_overlap_conflict",
+            Diagnostic::IpFragmentIncomplete => "ip_fragment_incomplete",
+            Diagnostic::DnsMessageMalformed => "dns_message_malformed",
+        }
+    }
+}
+
+/// Something tamper must observe in a fixture.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Fact {
+    /// A TLS ClientHello with this server name.
+    TlsSni(&'static str),
+    /// An HTTP request with this Host header.
+    HttpHost(&'static str),
+    /// A DNS query for this name.
+    DnsQuery(&'static str),
+    /// A diagnostic.
+    Diagnostic(Diagnostic),
+}
+
+impl Fact {
+    /// A short human-readable form, e.g. `SNI www.example.com`.
+    pub fn describe(&self) -> String {
+        match self {
+            Fact::TlsSni(n) => format!("SNI {n}"),
+            Fact::HttpHost(n) => format!("HTTP Host {n}"),
+            Fact::DnsQuery(n) => format!("DNS query {n}"),
+            Fact::Diagnostic(d) => format!("diagnostic `{}`", d.name()),
+        }
+    }
+}
+
+/// What tamper must reproduce for a fixture.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroundTruth {
+    /// Number of frames (records / packet blocks) that can be read.
+    pub frames: usize,
+    /// Timestamp of the first frame in file order, ns since the epoch.
+    pub first_ts_ns: Option<i64>,
+    /// Timestamp of the last readable frame in file order.
+    pub last_ts_ns: Option<i64>,
+    /// TCP flows (5-tuples; a new SYN after a FIN/RST-closed connection on
+    /// the same 5-tuple starts a new flow).
+    pub tcp_flows: usize,
+    /// UDP flows (5-tuples, both directions together).
+    pub udp_flows: usize,
+    /// Facts tamper must report.
+    pub facts: Vec<Fact>,
+    /// Only part of the file can be read.
+    pub partial: bool,
+}
+
+/// One committed fixture.
+#[derive(Clone, Debug)]
+pub struct Fixture {
+    /// Path relative to `fixtures/`.
+    pub path: &'static str,
+    /// One line for `fixtures/README.md`.
+    pub description: &'static str,
+    /// Builds the file bytes (deterministic).
+    pub build: fn() -> Result<Vec<u8>, SynthError>,
+    /// Ground truth.
+    pub truth: GroundTruth,
+}
+
+// ------------------------------------------------------------ shared hosts
+
+/// MAC of the home router / default gateway the remote hosts appear behind.
+const ROUTER_MAC: [u8; 6] = [0x02, 0x5E, 0x10, 0x00, 0x00, 0x01];
+/// MAC of the capturing client.
+const CLIENT_MAC: [u8; 6] = [0x02, 0x5E, 0x10, 0x00, 0x00, 0x20];
+
+fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(a, b, c, d))
+}
+
+fn v6(s: &str) -> IpAddr {
+    // Only called with literals from this file.
+    IpAddr::V6(s.parse::<Ipv6Addr>().unwrap_or(Ipv6Addr::UNSPECIFIED))
+}
+
+struct Lan {
+    client: HostId,
+    resolver: HostId,
+    server: HostId,
+}
+
+/// Client, LAN resolver and a web server 12 hops away.
+fn lan(sc: &mut Scenario, ipv6: bool) -> Lan {
+    let (c, r, s) = if ipv6 {
+        (
+            v6("2001:db8:1::20"),
+            v6("2001:db8:1::1"),
+            v6("2001:db8:80::80"),
+        )
+    } else {
+        (v4(192, 168, 1, 20), v4(192, 168, 1, 1), v4(203, 0, 113, 80))
+    };
+    Lan {
+        client: sc.add_host(Host::local(c).with_mac(CLIENT_MAC)),
+        resolver: sc.add_host(Host::remote(r, 64).with_mac(ROUTER_MAC)),
+        server: sc.add_host(Host::remote(s, 52).with_mac(ROUTER_MAC)),
+    }
+}
+
+/// Timing of a conversation; the nanosecond variant has sub-µs digits.
+#[derive(Clone, Copy)]
+struct Timing {
+    start: i64,
+    dns_rtt: i64,
+    tcp_rtt: i64,
+    local_delay: i64,
+}
+
+const US_TIMING: Timing = Timing {
+    start: T0,
+    dns_rtt: 11_874 * US,
+    tcp_rtt: 23_457 * US,
+    local_delay: 41 * US,
+};
+
+const NS_TIMING: Timing = Timing {
+    start: T0 + 321,
+    dns_rtt: 11_874_213,
+    tcp_rtt: 23_456_789,
+    local_delay: 41_357,
+};
+
+/// The web page every fixture server returns.
+fn page(title: &str) -> Vec<u8> {
+    let body = format!(
+        "<!doctype html>\n<html><head><title>{title}</title></head>\n<body><h1>{title}</h1>\n\
+         <p>This domain is for use in documentation examples.</p></body></html>\n"
+    );
+    HttpResponse::new(200, "OK", body.as_bytes())
+        .header("Cache-Control", "max-age=604800")
+        .encode()
+}
+
+/// The name of the basic conversation's web site.
+const WWW: &str = "www.example.com";
+
+/// A DNS lookup of `host` (A, or AAAA over IPv6) followed by an HTTP GET,
+/// a 200 response and a client-side close: 11 frames, one UDP and one TCP
+/// flow. Returns the time of the last frame.
+fn conversation(sc: &mut Scenario, ipv6: bool, tm: Timing, host: &str) -> Result<i64, SynthError> {
+    sc.set_local_delay(tm.local_delay);
+    let n = lan(sc, ipv6);
+    let id = sc.rng().next_u16();
+    let server_addr = sc.host(n.server).addr;
+    let (q, answer) = match server_addr {
+        IpAddr::V4(a) => (
+            DnsMessage::query(id, host, TYPE_A),
+            DnsRecord::a(host, 300, a),
+        ),
+        IpAddr::V6(a) => (
+            DnsMessage::query(id, host, TYPE_AAAA),
+            DnsRecord::aaaa(host, 300, a),
+        ),
+    };
+    let q = q.with_edns(1232, false);
+    let r = DnsMessage::response_to(&q, RCODE_NOERROR).answer(answer);
+    let ex = sc.dns_exchange(
+        tm.start,
+        n.client,
+        n.resolver,
+        tm.dns_rtt,
+        &q.encode(),
+        &r.encode(),
+    )?;
+    let mut conn = sc.tcp(n.client, n.server, TcpParams::new(80).rtt(tm.tcp_rtt))?;
+    let t = conn.handshake(sc, ex.response_ts + 2 * MS)?;
+    let t = conn.exchange(
+        sc,
+        t + tm.local_delay,
+        &HttpRequest::get(host, "/").encode(),
+        &page(host),
+    )?;
+    conn.close(sc, Side::Client, t + 3 * MS)
+}
+
+/// The basic conversation on one link layer.
+fn basic(link: LinkLayer, ipv6: bool, tm: Timing, seed: u64) -> Result<Vec<Frame>, SynthError> {
+    let mut sc = Scenario::new(seed);
+    sc.set_link(link);
+    conversation(&mut sc, ipv6, tm, WWW)?;
+    Ok(sc.finish())
+}
+
+/// The IPv4 conversation, then the IPv6 one two seconds later.
+fn basic_dual(link: LinkLayer, seed: u64) -> Result<Vec<Frame>, SynthError> {
+    let mut sc = Scenario::new(seed);
+    sc.set_link(link);
+    conversation(&mut sc, false, US_TIMING, WWW)?;
+    let mut later = US_TIMING;
+    later.start += 2 * S;
+    conversation(&mut sc, true, later, WWW)?;
+    Ok(sc.finish())
+}
+
+fn pcap(frames: &[Frame], linktype: u32) -> Vec<u8> {
+    write_pcap(&PcapOptions::new(linktype), frames)
+}
+
+fn eth_v4() -> Result<Vec<Frame>, SynthError> {
+    basic(LinkLayer::ethernet(), false, US_TIMING, 1)
+}
+
+// ------------------------------------------------------------ capture/
+
+fn capture_pcap_le_us() -> Result<Vec<u8>, SynthError> {
+    Ok(pcap(&eth_v4()?, LINKTYPE_ETHERNET))
+}
+
+fn capture_pcap_be_us() -> Result<Vec<u8>, SynthError> {
+    let mut o = PcapOptions::new(LINKTYPE_ETHERNET);
+    o.endian = Endian::Big;
+    Ok(write_pcap(&o, &eth_v4()?))
+}
+
+fn ns_frames() -> Result<Vec<Frame>, SynthError> {
+    basic(LinkLayer::ethernet(), false, NS_TIMING, 2)
+}
+
+fn capture_pcap_le_ns() -> Result<Vec<u8>, SynthError> {
+    let mut o = PcapOptions::new(LINKTYPE_ETHERNET);
+    o.flavor = PcapFlavor::Nanosecond;
+    Ok(write_pcap(&o, &ns_frames()?))
+}
+
+fn capture_pcap_be_ns() -> Result<Vec<u8>, SynthError> {
+    let mut o = PcapOptions::new(LINKTYPE_ETHERNET);
+    o.flavor = PcapFlavor::Nanosecond;
+    o.endian = Endian::Big;
+    Ok(write_pcap(&o, &ns_frames()?))
+}
+
+fn capture_pcap_modified() -> Result<Vec<u8>, SynthError> {
+    let mut o = PcapOptions::new(LINKTYPE_ETHERNET);
+    o.flavor = PcapFlavor::Modified;
+    let frames: Vec<Frame> = eth_v4()?.into_iter().map(|f| f.on_interface(2)).collect();
+    Ok(write_pcap(&o, &frames))
+}
+
+fn eth_iface() -> InterfaceDesc {
+    let mut d = InterfaceDesc::new(LINKTYPE_ETHERNET);
+    d.snaplen = 262_144;
+    d.name = Some("eth0".to_string());
+    d
+}
+
+fn capture_pcapng_le() -> Result<Vec<u8>, SynthError> {
+    Ok(write_pcapng(Endian::Little, &[eth_iface()], &eth_v4()?))
+}
+
+fn capture_pcapng_be() -> Result<Vec<u8>, SynthError> {
+    Ok(write_pcapng(Endian::Big, &[eth_iface()], &eth_v4()?))
+}
+
+fn capture_pcapng_two_sections() -> Result<Vec<u8>, SynthError> {
+    let (head, tail) = split_basic(5)?;
+    let mut w = PcapngWriter::new(Endian::Little);
+    w.interface(&eth_iface());
+    for f in &head {
+        w.packet(f);
+    }
+    w.section(Endian::Big, &[]);
+    w.interface(&eth_iface());
+    for f in &tail {
+        w.packet(f);
+    }
+    Ok(w.finish())
+}
+
+/// Interfaces of the three-interface fixture.
+fn three_interfaces() -> [InterfaceDesc; 3] {
+    let mut a = eth_iface();
+    a.tsresol = Some(TsResolution::Decimal(6));
+    let mut b = InterfaceDesc::new(LINKTYPE_RAW);
+    b.tsresol = Some(TsResolution::Decimal(9));
+    b.name = Some("tun0".to_string());
+    let mut c = InterfaceDesc::new(LINKTYPE_LINUX_SLL);
+    c.tsresol = Some(TsResolution::Binary(20));
+    c.tsoffset_s = T0 / S;
+    c.name = Some("any".to_string());
+    [a, b, c]
+}
+
+/// Moves every timestamp down to one the interface represents exactly.
+fn snap_to_interface(frames: &mut [Frame], desc: &InterfaceDesc) {
+    let off = i128::from(desc.tsoffset_s) * 1_000_000_000;
+    for f in frames {
+        let snapped = desc.resolution().snap_ns(i128::from(f.ts_ns) - off) + off;
+        f.ts_ns = snapped as i64;
+    }
+}
+
+fn capture_pcapng_three_interfaces() -> Result<Vec<u8>, SynthError> {
+    let ifaces = three_interfaces();
+    // Interface 0: Ethernet, IPv4 conversation.
+    let mut all = eth_v4()?;
+    // Interface 1: raw IP, IPv6 conversation with nanosecond timing.
+    let mut sc = Scenario::new(31);
+    sc.set_link(LinkLayer::Raw);
+    sc.set_interface(1);
+    let mut tm = NS_TIMING;
+    tm.start += 5 * MS;
+    conversation(&mut sc, true, tm, "v6.example.net")?;
+    all.extend(sc.finish());
+    // Interface 2: Linux cooked, two DNS lookups, 2^-20 s units after an offset.
+    let mut sc = Scenario::new(32);
+    sc.set_link(LinkLayer::LinuxSll);
+    sc.set_interface(2);
+    let n = lan(&mut sc, false);
+    for (k, at) in [(0u16, 10 * MS), (1, 40 * MS)] {
+        let q = DnsMessage::query(0x5110 + k, "sll.example.org", TYPE_A);
+        let r = DnsMessage::response_to(&q, RCODE_NOERROR).answer(DnsRecord::a(
+            "sll.example.org",
+            60,
+            Ipv4Addr::new(192, 0, 2, 44),
+        ));
+        sc.dns_exchange(
+            T0 + at,
+            n.client,
+            n.resolver,
+            9 * MS,
+            &q.encode(),
+            &r.encode(),
+        )?;
+    }
+    let mut sll = sc.finish();
+    snap_to_interface(&mut sll, &ifaces[2]);
+    all.extend(sll);
+    all.sort_by_key(|f| f.ts_ns);
+    Ok(write_pcapng(Endian::Little, &ifaces, &all))
+}
+
+fn capture_pcapng_simple_packets() -> Result<Vec<u8>, SynthError> {
+    let frames = eth_v4()?;
+    let mut w = PcapngWriter::new(Endian::Little);
+    w.interface(&eth_iface());
+    let last = frames.len().saturating_sub(1);
+    for (i, f) in frames.iter().enumerate() {
+        if i == 0 || i == last {
+            w.packet(f);
+        } else {
+            w.simple_packet(&f.data, f.orig_len);
+        }
+    }
+    Ok(w.finish())
+}
+
+fn capture_pcapng_obsolete_packet_block() -> Result<Vec<u8>, SynthError> {
+    let frames = eth_v4()?;
+    let mut w = PcapngWriter::new(Endian::Little);
+    w.interface(&eth_iface());
+    for f in &frames {
+        w.obsolete_packet(f);
+    }
+    Ok(w.finish())
+}
+
+/// An unassigned block type a reader has to skip.
+const UNKNOWN_BLOCK_TYPE: u32 = 0x0000_7E57;
+/// The documentation Private Enterprise Number (RFC 5612).
+const DOC_PEN: u32 = 32473;
+
+fn capture_pcapng_skippable_blocks() -> Result<Vec<u8>, SynthError> {
+    let frames = eth_v4()?;
+    let mut w = PcapngWriter::new(Endian::Little);
+    w.interface(&eth_iface());
+    for (i, f) in frames.iter().enumerate() {
+        w.packet(f);
+        match i {
+            0 => w.name_resolution(&[
+                (v4(203, 0, 113, 80), WWW),
+                (v4(192, 168, 1, 1), "router.lan"),
+            ]),
+            2 => w.decryption_secrets(
+                DSB_TLS_KEY_LOG,
+                b"CLIENT_RANDOM 0011223344556677 8899aabbccddeeff\n",
+            ),
+            4 => w.custom(true, DOC_PEN, b"copy me"),
+            5 => w.custom(false, DOC_PEN, b"do not copy me"),
+            7 => w.block(UNKNOWN_BLOCK_TYPE, b"a block type nobody has assigned"),
+            _ => {}
+        }
+    }
+    if let Some(f) = frames.last() {
+        w.interface_statistics(0, f.ts_ns + MS, frames.len() as u64, 0);
+    }
+    Ok(w.finish())
+}
+
+fn capture_gzip_two_members() -> Result<Vec<u8>, SynthError> {
+    let (bytes, layout) = write_pcap_with_layout(&PcapOptions::new(LINKTYPE_ETHERNET), &eth_v4()?);
+    let split = layout.get(5).map_or(bytes.len() / 2, |r| r.start);
+    gzip_members(&bytes, &[split])
+}
+
+fn capture_xz() -> Result<Vec<u8>, SynthError> {
+    xz(&capture_pcap_le_us()?)
+}
+
+fn capture_zstd_pcap() -> Result<Vec<u8>, SynthError> {
+    zstd(&capture_pcap_le_us()?)
+}
+
+fn capture_zstd_pcapng() -> Result<Vec<u8>, SynthError> {
+    zstd(&capture_pcapng_le()?)
+}
+
+fn capture_cut_mid_record() -> Result<Vec<u8>, SynthError> {
+    let (bytes, layout) = write_pcap_with_layout(&PcapOptions::new(LINKTYPE_ETHERNET), &eth_v4()?);
+    let last = layout.last().cloned().unwrap_or(0..0);
+    let data_start = last.start + 16;
+    Ok(truncate(&bytes, data_start + (last.end - data_start) / 2))
+}
+
+fn capture_cut_in_header() -> Result<Vec<u8>, SynthError> {
+    let (bytes, layout) = write_pcap_with_layout(&PcapOptions::new(LINKTYPE_ETHERNET), &eth_v4()?);
+    let last = layout.last().cloned().unwrap_or(0..0);
+    Ok(truncate(&bytes, last.start + 7))
+}
+
+fn capture_pcapng_cut_mid_block() -> Result<Vec<u8>, SynthError> {
+    let mut w = PcapngWriter::new(Endian::Little);
+    w.interface(&eth_iface());
+    for f in &eth_v4()? {
+        w.packet(f);
+    }
+    let start = w.block_starts().last().copied().unwrap_or(0);
+    let len = w.len();
+    let bytes = w.finish();
+    Ok(truncate(&bytes, start + (len - start) / 2))
+}
+
+fn capture_snaplen_96() -> Result<Vec<u8>, SynthError> {
+    let mut o = PcapOptions::new(LINKTYPE_ETHERNET);
+    o.snaplen = 96;
+    Ok(write_pcap(&o, &eth_v4()?))
+}
+
+fn capture_empty_pcap() -> Result<Vec<u8>, SynthError> {
+    Ok(pcap(&[], LINKTYPE_ETHERNET))
+}
+
+fn capture_empty_pcapng() -> Result<Vec<u8>, SynthError> {
+    Ok(write_pcapng(Endian::Little, &[eth_iface()], &[]))
+}
+
+/// A record length no real capture can have (libpcap rejects caplen above
+/// its 256 KiB maximum snaplen).
+const IMPOSSIBLE_CAPLEN: u32 = 0x7FFF_FFFF;
+
+/// The basic conversation's frames split before frame `at` (0-based).
+fn split_basic(at: usize) -> Result<(Vec<Frame>, Vec<Frame>), SynthError> {
+    let mut head = eth_v4()?;
+    if at > head.len() {
+        return Err(SynthError::InvalidRequest(
+            "split point past the last frame",
+        ));
+    }
+    let tail = head.split_off(at);
+    Ok((head, tail))
+}
+
+fn capture_impossible_record_length() -> Result<Vec<u8>, SynthError> {
+    let (head, tail) = split_basic(5)?;
+    let sixth = tail
+        .first()
+        .ok_or(SynthError::InvalidRequest("no sixth frame"))?;
+    let mut bytes = pcap(&head, LINKTYPE_ETHERNET);
+    let ts = sixth.ts_ns;
+    bytes.extend_from_slice(&((ts / S) as u32).to_le_bytes());
+    bytes.extend_from_slice(&(((ts % S) / 1000) as u32).to_le_bytes());
+    bytes.extend_from_slice(&IMPOSSIBLE_CAPLEN.to_le_bytes());
+    bytes.extend_from_slice(&IMPOSSIBLE_CAPLEN.to_le_bytes());
+    bytes.extend_from_slice(&sixth.data);
+    Ok(bytes)
+}
+
+// ------------------------------------------------------------ link/
+
+fn link_vlan() -> Result<Vec<u8>, SynthError> {
+    let l = LinkLayer::Ethernet {
+        vlans: vec![VlanTag::dot1q(100)],
+    };
+    Ok(pcap(&basic(l, false, US_TIMING, 3)?, LINKTYPE_ETHERNET))
+}
+
+fn link_qinq() -> Result<Vec<u8>, SynthError> {
+    let l = LinkLayer::Ethernet {
+        vlans: vec![VlanTag::dot1ad(300), VlanTag::dot1q(100)],
+    };
+    Ok(pcap(&basic(l, false, US_TIMING, 4)?, LINKTYPE_ETHERNET))
+}
+
+fn link_raw() -> Result<Vec<u8>, SynthError> {
+    Ok(pcap(
+        &basic_dual(LinkLayer::Raw, 5)?,
+        LinkLayer::Raw.linktype(),
+    ))
+}
+
+fn link_ipv4() -> Result<Vec<u8>, SynthError> {
+    Ok(pcap(
+        &basic(LinkLayer::Ipv4, false, US_TIMING, 6)?,
+        LinkLayer::Ipv4.linktype(),
+    ))
+}
+
+fn link_ipv6() -> Result<Vec<u8>, SynthError> {
+    Ok(pcap(
+        &basic(LinkLayer::Ipv6, true, US_TIMING, 7)?,
+        LinkLayer::Ipv6.linktype(),
+    ))
+}
+
+fn link_sll() -> Result<Vec<u8>, SynthError> {
+    Ok(pcap(
+        &basic(LinkLayer::LinuxSll, false, US_TIMING, 8)?,
+        LinkLayer::LinuxSll.linktype(),
+    ))
+}
+
+fn link_sll2() -> Result<Vec<u8>, SynthError> {
+    let l = LinkLayer::LinuxSll2 { ifindex: 2 };
+    let lt = l.linktype();
+    Ok(pcap(&basic(l, false, US_TIMING, 9)?, lt))
+}
+
+fn link_null() -> Result<Vec<u8>, SynthError> {
+    let l = LinkLayer::Null {
+        big_endian: false,
+        af_inet6: AF_INET6_DARWIN,
+    };
+    let lt = l.linktype();
+    Ok(pcap(&basic_dual(l, 10)?, lt))
+}
+
+fn link_loop() -> Result<Vec<u8>, SynthError> {
+    let l = LinkLayer::Loop {
+        af_inet6: AF_INET6_BSD,
+    };
+    let lt = l.linktype();
+    Ok(pcap(&basic_dual(l, 11)?, lt))
+}
+
+fn link_ppp() -> Result<Vec<u8>, SynthError> {
+    Ok(pcap(
+        &basic(LinkLayer::Ppp, false, US_TIMING, 12)?,
+        LinkLayer::Ppp.linktype(),
+    ))
+}
+
+fn link_pppoe() -> Result<Vec<u8>, SynthError> {
+    let l = LinkLayer::PppoeEthernet { session_id: 0x1A2B };
+    Ok(pcap(&basic(l, false, US_TIMING, 13)?, LINKTYPE_ETHERNET))
+}
+
+fn link_mpls() -> Result<Vec<u8>, SynthError> {
+    let l = LinkLayer::MplsEthernet {
+        labels: vec![
+            MplsLabel {
+                label: 16_001,
+                tc: 0,
+                ttl: 255,
+            },
+            MplsLabel {
+                label: 24_005,
+                tc: 0,
+                ttl: 255,
+            },
+        ],
+    };
+    Ok(pcap(&basic(l, false, US_TIMING, 14)?, LINKTYPE_ETHERNET))
+}
+
+fn link_unsupported_147() -> Result<Vec<u8>, SynthError> {
+    let mut frames = eth_v4()?;
+    let mut rng = SplitMix64::new(147);
+    for (k, at) in [MS, 50 * MS, 100 * MS].into_iter().enumerate() {
+        let mut data = b"\x00\x93vendor-specific record ".to_vec();
+        data.push(b'0' + k as u8);
+        data.extend_from_slice(&rng.bytes(24));
+        frames.push(Frame::new(T0 + at, data).on_interface(1));
+    }
+    frames.sort_by_key(|f| f.ts_ns);
+    let mut user = InterfaceDesc::new(LINKTYPE_USER0);
+    user.name = Some("vendor0".to_string());
+    Ok(write_pcapng(Endian::Little, &[eth_iface(), user], &frames))
+}
+
+// ------------------------------------------------------------ decode/
+
+fn eth_pcap(sc: Scenario) -> Vec<u8> {
+    pcap(&sc.finish(), LINKTYPE_ETHERNET)
+}
+
+fn decode_ipv6_extension_headers() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(101);
+    let server_addr = v6("2001:db8:80::80");
+    let client = sc.add_host(
+        Host::local(v6("2001:db8:1::20"))
+            .with_mac(CLIENT_MAC)
+            .with_ipv6_extensions(vec![
+                Ipv6Ext::HopByHop(Vec::new()),
+                Ipv6Ext::Routing {
+                    routing_type: ROUTING_TYPE_SRH,
+                    segments_left: 0,
+                    addresses: vec![match server_addr {
+                        IpAddr::V6(a) => a,
+                        IpAddr::V4(_) => Ipv6Addr::UNSPECIFIED,
+                    }],
+                },
+                Ipv6Ext::DestinationOptions(Vec::new()),
+            ]),
+    );
+    let server = sc.add_host(Host::remote(server_addr, 52).with_mac(ROUTER_MAC));
+    let host = "ext-headers.example.com";
+    let mut conn = sc.tcp(client, server, TcpParams::new(80).rtt(31 * MS))?;
+    let t = conn.handshake(&mut sc, T0)?;
+    let t = conn.exchange(
+        &mut sc,
+        t + 100 * US,
+        &HttpRequest::get(host, "/").encode(),
+        &page(host),
+    )?;
+    conn.close(&mut sc, Side::Client, t + 2 * MS)?;
+    Ok(eth_pcap(sc))
+}
+
+/// A resolver 7 hops away.
+fn remote_resolver(sc: &mut Scenario, ipv6: bool) -> HostId {
+    let a = if ipv6 {
+        v6("2001:db8:53::53")
+    } else {
+        v4(198, 51, 100, 53)
+    };
+    sc.add_host(Host::remote(a, 57).with_mac(ROUTER_MAC))
+}
+
+fn local_client(sc: &mut Scenario, ipv6: bool) -> HostId {
+    let a = if ipv6 {
+        v6("2001:db8:1::20")
+    } else {
+        v4(192, 168, 1, 20)
+    };
+    sc.add_host(Host::local(a).with_mac(CLIENT_MAC))
+}
+
+/// A TXT response too big for one 576-byte-MTU path: five 250-byte strings.
+fn big_txt_response(q: &DnsMessage, name: &str, fill: u8) -> DnsMessage {
+    let mut r = DnsMessage::response_to(q, RCODE_NOERROR);
+    for k in 0..5u8 {
+        let mut s = format!("v=verify{k} ").into_bytes();
+        s.resize(250, fill.wrapping_add(k));
+        r = r.answer(DnsRecord::txt(name, 300, &[&s]));
+    }
+    r
+}
+
+/// Sends a UDP datagram from `from` to `to` as IPv4 fragments of at most
+/// `size` payload bytes, in the order given by `order`, 15 µs apart.
+#[allow(clippy::too_many_arguments)]
+fn fragmented_udp(
+    sc: &mut Scenario,
+    t: i64,
+    from: HostId,
+    to: HostId,
+    ports: (u16, u16),
+    payload: &[u8],
+    size: usize,
+    order: &[usize],
+) -> Result<(), SynthError> {
+    let spec = sc.ip_spec(
+        from,
+        to,
+        &IpOverrides {
+            dont_fragment: Some(false),
+            ..IpOverrides::default()
+        },
+    )?;
+    let pkt = udp_packet(&spec, &UdpSpec::new(ports.0, ports.1), payload);
+    let frags = fragment_ipv4(&pkt, size)?;
+    for (k, &i) in order.iter().enumerate() {
+        if let Some(f) = frags.get(i) {
+            sc.push_ip(t + 15 * US * k as i64, from, to, f);
+        }
+    }
+    Ok(())
+}
+
+fn decode_ipv4_fragmented_dns_out_of_order() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(102);
+    let client = local_client(&mut sc, false);
+    let resolver = remote_resolver(&mut sc, false);
+    let name = "fragmented.example.net";
+    let q = DnsMessage::query(0x2F01, name, TYPE_TXT).with_edns(4096, false);
+    let r = big_txt_response(&q, name, b'a');
+    let port = sc.rng().ephemeral_port();
+    sc.send_udp(T0, client, resolver, port, DNS_PORT, &q.encode())?;
+    fragmented_udp(
+        &mut sc,
+        T0 + 18 * MS,
+        resolver,
+        client,
+        (DNS_PORT, port),
+        &r.encode(),
+        480,
+        &[2, 0, 1],
+    )?;
+    Ok(eth_pcap(sc))
+}
+
+fn decode_ipv6_fragmented_udp() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(103);
+    let client = local_client(&mut sc, true);
+    let resolver = remote_resolver(&mut sc, true);
+    let name = "fragmented6.example.net";
+    let q = DnsMessage::query(0x2F06, name, TYPE_AAAA).with_edns(4096, false);
+    let mut r = DnsMessage::response_to(&q, RCODE_NOERROR);
+    for k in 0..60u16 {
+        r = r.answer(DnsRecord::aaaa(
+            name,
+            300,
+            Ipv6Addr::new(0x2001, 0xdb8, 0x60, 0, 0, 0, 0, 0x100 + k),
+        ));
+    }
+    let port = sc.rng().ephemeral_port();
+    sc.send_udp(T0, client, resolver, port, DNS_PORT, &q.encode())?;
+    let spec = sc.ip_spec(resolver, client, &IpOverrides::default())?;
+    let pkt = udp_packet(&spec, &UdpSpec::new(DNS_PORT, port), &r.encode());
+    for (k, f) in fragment_ipv6(&pkt, 1232, 0x5EED_0001)?.iter().enumerate() {
+        sc.push_ip(T0 + 21 * MS + 15 * US * k as i64, resolver, client, f);
+    }
+    Ok(eth_pcap(sc))
+}
+
+fn a_records_response(q: &DnsMessage, name: &str, first_octet: u8) -> DnsMessage {
+    let mut r = DnsMessage::response_to(q, RCODE_NOERROR);
+    for k in 0..20u8 {
+        r = r.answer(DnsRecord::a(
+            name,
+            60,
+            Ipv4Addr::new(first_octet, 0, 2, 10 + k),
+        ));
+    }
+    r
+}
+
+fn decode_ipv4_fragments_overlap() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(104);
+    let client = local_client(&mut sc, false);
+    let resolver = remote_resolver(&mut sc, false);
+    let name = "overlap.example.net";
+    let q = DnsMessage::query(0x0E1A, name, TYPE_A).with_edns(1232, false);
+    let port = sc.rng().ephemeral_port();
+    sc.send_udp(T0, client, resolver, port, DNS_PORT, &q.encode())?;
+    let spec = sc.ip_spec(
+        resolver,
+        client,
+        &IpOverrides {
+            dont_fragment: Some(false),
+            ..IpOverrides::default()
+        },
+    )?;
+    let udp = UdpSpec::new(DNS_PORT, port);
+    let real = udp_packet(&spec, &udp, &a_records_response(&q, name, 192).encode());
+    let forged = udp_packet(&spec, &udp, &a_records_response(&q, name, 10).encode());
+    let real_f = fragment_ipv4(&real, 128)?;
+    let forged_f = fragment_ipv4(&forged, 128)?;
+    let mut t = T0 + 18 * MS;
+    for (k, f) in real_f.iter().enumerate() {
+        sc.push_ip(t, resolver, client, f);
+        t += 15 * US;
+        if k == 1 {
+            // Same offset and length, different bytes.
+            if let Some(g) = forged_f.get(1) {
+                sc.push_ip(t, resolver, client, g);
+                t += 15 * US;
+            }
+        }
+    }
+    Ok(eth_pcap(sc))
+}
+
+fn decode_ipv4_fragment_missing() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(105);
+    let client = local_client(&mut sc, false);
+    let resolver = remote_resolver(&mut sc, false);
+    let name = "incomplete.example.net";
+    let q = DnsMessage::query(0x1C0B, name, TYPE_TXT).with_edns(4096, false);
+    let r = big_txt_response(&q, name, b'm');
+    let port = sc.rng().ephemeral_port();
+    sc.send_udp(T0, client, resolver, port, DNS_PORT, &q.encode())?;
+    fragmented_udp(
+        &mut sc,
+        T0 + 18 * MS,
+        resolver,
+        client,
+        (DNS_PORT, port),
+        &r.encode(),
+        480,
+        &[0, 2],
+    )?;
+    Ok(eth_pcap(sc))
+}
+
+/// ServerHello, ChangeCipherSpec and an encrypted flight of `len` bytes.
+fn server_flight(hello: &ClientHello, len: usize, seed: u64) -> Vec<u8> {
+    let mut v = ServerHello::tls13(client_hello_session_id(hello), seed).record();
+    v.extend_from_slice(&tls_change_cipher_spec());
+    v.extend_from_slice(&tls_application_data(len, seed ^ 1));
+    v
+}
+
+/// ChangeCipherSpec, Finished and a request, all as the client sends them.
+fn client_finish(request_len: usize, seed: u64) -> Vec<u8> {
+    let mut v = tls_change_cipher_spec();
+    v.extend_from_slice(&tls_application_data(53, seed));
+    v.extend_from_slice(&tls_application_data(request_len, seed ^ 2));
+    v
+}
+
+fn decode_tls_hello_out_of_order() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(106);
+    sc.set_vantage(Vantage::Server);
+    let client = sc.add_host(Host::remote(v4(198, 51, 100, 23), 47).with_mac(ROUTER_MAC));
+    let server = sc.add_host(Host::local(v4(203, 0, 113, 43)).with_mac(CLIENT_MAC));
+    let mut conn = sc.tcp(client, server, TcpParams::new(443).rtt(38 * MS))?;
+    let t = conn.handshake(&mut sc, T0)?;
+    let mut hello = ClientHello::new("out-of-order.example.com").with_post_quantum();
+    hello.grease = true;
+    hello.seed = 106;
+    let rec = hello.record();
+    let mp = conn.max_payload().min(rec.len());
+    let s0 = conn.next_seq(Side::Client);
+    let total = rec.len() as u32;
+    let t1 = t + 2 * MS;
+    // The second segment arrives first; the server sends a duplicate ACK
+    // with a SACK block, then the first segment fills the hole.
+    conn.emit(
+        &mut sc,
+        Side::Client,
+        t1,
+        &Segment::data(&rec[mp..]).with_seq(s0.wrapping_add(mp as u32)),
+    )?;
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        t1 + 41 * US,
+        &Segment::default().with_ack(s0).with_options(vec![
+            TcpOption::Nop,
+            TcpOption::Nop,
+            TcpOption::Sack(vec![(s0.wrapping_add(mp as u32), s0.wrapping_add(total))]),
+        ]),
+    )?;
+    let t2 = t1 + 90 * US;
+    conn.emit(
+        &mut sc,
+        Side::Client,
+        t2,
+        &Segment::data(&rec[..mp]).with_seq(s0),
+    )?;
+    conn.set_next_seq(Side::Client, s0.wrapping_add(total));
+    let t = conn.exchange(&mut sc, t2, b"", &server_flight(&hello, 2600, 106))?;
+    let t = conn.exchange(
+        &mut sc,
+        t + 200 * US,
+        &client_finish(420, 107),
+        &tls_application_data(1800, 108),
+    )?;
+    conn.close(&mut sc, Side::Client, t + 5 * MS)?;
+    Ok(eth_pcap(sc))
+}
+
+fn decode_http_head_three_segments() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(107);
+    let n = lan(&mut sc, false);
+    let host = "split-head.example.org";
+    let mut conn = sc.tcp(n.client, n.server, TcpParams::new(80).rtt(27 * MS))?;
+    let t = conn.handshake(&mut sc, T0)?;
+    let req = HttpRequest::get(host, "/articles/42")
+        .header("Accept-Language", "en-GB,en;q=0.8")
+        .encode();
+    let text = String::from_utf8_lossy(&req).to_string();
+    let a = text.find("Host").map_or(10, |i| i + 2);
+    let b = text.find("User-Agent").map_or(a + 10, |i| i + 5);
+    let mut at = t + 150 * US;
+    for part in [&req[..a], &req[a..b], &req[b..]] {
+        conn.emit(&mut sc, Side::Client, at, &Segment::data(part).advancing())?;
+        at += 200 * US;
+    }
+    let t = conn.exchange(&mut sc, at - 200 * US, b"", &page(host))?;
+    conn.close(&mut sc, Side::Client, t + 2 * MS)?;
+    Ok(eth_pcap(sc))
+}
+
+fn decode_dns_over_tcp_split() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(108);
+    let client = local_client(&mut sc, false);
+    let resolver = remote_resolver(&mut sc, false);
+    let (n1, n2) = ("first-over-tcp.example.com", "second-over-tcp.example.com");
+    let q1 = DnsMessage::query(0x7C01, n1, TYPE_A);
+    let q2 = DnsMessage::query(0x7C02, n2, TYPE_AAAA);
+    let r1 = DnsMessage::response_to(&q1, RCODE_NOERROR).answer(DnsRecord::a(
+        n1,
+        120,
+        Ipv4Addr::new(192, 0, 2, 71),
+    ));
+    let r2 = DnsMessage::response_to(&q2, RCODE_NOERROR).answer(DnsRecord::aaaa(
+        n2,
+        120,
+        Ipv6Addr::new(0x2001, 0xdb8, 0x72, 0, 0, 0, 0, 2),
+    ));
+    let mut conn = sc.tcp(client, resolver, TcpParams::new(DNS_PORT).rtt(18 * MS))?;
+    let t = conn.handshake(&mut sc, T0)?;
+    let m1 = dns_over_tcp(&q1.encode());
+    let mut stream = m1.clone();
+    stream.extend_from_slice(&dns_over_tcp(&q2.encode()));
+    // One byte of the first length prefix; the rest of query 1 with the
+    // start of query 2; the rest of query 2.
+    let cuts = [0, 1, m1.len() + 5, stream.len()];
+    let mut at = t + 100 * US;
+    for w in cuts.windows(2) {
+        conn.emit(
+            &mut sc,
+            Side::Client,
+            at,
+            &Segment::data(&stream[w[0]..w[1]]).advancing(),
+        )?;
+        at += 150 * US;
+    }
+    let rm1 = dns_over_tcp(&r1.encode());
+    let mut answers = rm1.clone();
+    answers.extend_from_slice(&dns_over_tcp(&r2.encode()));
+    let split = rm1.len() + 7;
+    let mut at = at - 150 * US + conn.delay(&sc, Side::Server) + MS;
+    let mut sent = Vec::new();
+    for part in [&answers[..split], &answers[split..]] {
+        conn.emit(&mut sc, Side::Server, at, &Segment::data(part).advancing())?;
+        sent.push((at, conn.next_seq(Side::Server)));
+        at += 12 * US;
+    }
+    let t = conn.ack_segments(&mut sc, Side::Server, &sent)?;
+    conn.close(&mut sc, Side::Client, t + MS)?;
+    Ok(eth_pcap(sc))
+}
+
+fn decode_tcp_wraparound() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(109);
+    let n = lan(&mut sc, false);
+    let host = "wrap.example.com";
+    let params = TcpParams::new(80)
+        .isns(0xFFFF_FF00, 0xFFFF_FFA0)
+        .rtt(22 * MS);
+    let mut conn = sc.tcp(n.client, n.server, params)?;
+    let t = conn.handshake(&mut sc, T0)?;
+    let req = HttpRequest::get(host, "/a/path/long/enough/to/cross/the/wrap")
+        .header("Accept-Language", "en-US,en;q=0.9")
+        .header("Cookie", "session=0123456789abcdef0123456789abcdef")
+        .encode();
+    let t = conn.exchange(&mut sc, t + 100 * US, &req, &page(host))?;
+    conn.close(&mut sc, Side::Client, t + 2 * MS)?;
+    Ok(eth_pcap(sc))
+}
+
+/// A body of `len` bytes of HTML-looking text.
+fn filler_html(len: usize) -> Vec<u8> {
+    let line = b"<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>\n";
+    line.iter().copied().cycle().take(len).collect()
+}
+
+fn decode_tcp_retransmission_reordering() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(110);
+    let n = lan(&mut sc, false);
+    let host = "retransmit.example.com";
+    let mut conn = sc.tcp(n.client, n.server, TcpParams::new(80).rtt(24 * MS))?;
+    let t = conn.handshake(&mut sc, T0)?;
+    let req = HttpRequest::get(host, "/report.html").encode();
+    let s0 = conn.next_seq(Side::Client);
+    conn.emit(
+        &mut sc,
+        Side::Client,
+        t + 100 * US,
+        &Segment::data(&req).advancing(),
+    )?;
+    // The request is lost upstream; the client retransmits it after its RTO.
+    let rt = t + 100 * US + 224 * MS;
+    conn.emit(&mut sc, Side::Client, rt, &Segment::data(&req).with_seq(s0))?;
+    let resp = HttpResponse::new(200, "OK", &filler_html(3600)).encode();
+    let mp = conn.max_payload();
+    let r0 = conn.next_seq(Side::Server);
+    let segs: Vec<(u32, &[u8])> = resp
+        .chunks(mp)
+        .enumerate()
+        .map(|(k, c)| (r0.wrapping_add((k * mp) as u32), c))
+        .collect();
+    let end = r0.wrapping_add(resp.len() as u32);
+    let at = rt + 24 * MS + MS;
+    // Captured order: 1, 3, 2; then a spurious retransmission of 2.
+    let order = [0usize, 2, 1];
+    for (k, &i) in order.iter().enumerate() {
+        if let Some((seq, data)) = segs.get(i) {
+            conn.emit(
+                &mut sc,
+                Side::Server,
+                at + 12 * US * k as i64,
+                &Segment::data(data).with_seq(*seq),
+            )?;
+        }
+    }
+    conn.set_next_seq(Side::Server, end);
+    if let (Some((s1, d1)), Some((s2, d2))) = (segs.get(1), segs.get(2)) {
+        let after1 = s1.wrapping_add(d1.len() as u32);
+        let after2 = s2.wrapping_add(d2.len() as u32);
+        conn.emit(
+            &mut sc,
+            Side::Client,
+            at + 41 * US,
+            &Segment::default().with_ack(*s1),
+        )?;
+        conn.emit(
+            &mut sc,
+            Side::Client,
+            at + 12 * US + 41 * US,
+            &Segment::default().with_ack(*s1).with_options(vec![
+                TcpOption::Nop,
+                TcpOption::Nop,
+                TcpOption::Sack(vec![(*s2, after2)]),
+            ]),
+        )?;
+        conn.emit(
+            &mut sc,
+            Side::Client,
+            at + 24 * US + 41 * US,
+            &Segment::default().with_ack(end),
+        )?;
+        let again = at + 24 * MS;
+        conn.emit(
+            &mut sc,
+            Side::Server,
+            again,
+            &Segment::data(d1).with_seq(*s1),
+        )?;
+        conn.emit(
+            &mut sc,
+            Side::Client,
+            again + 41 * US,
+            &Segment::default().with_ack(end).with_options(vec![
+                TcpOption::Nop,
+                TcpOption::Nop,
+                TcpOption::Sack(vec![(*s1, after1)]),
+            ]),
+        )?;
+        conn.close(&mut sc, Side::Client, again + 5 * MS)?;
+    }
+    Ok(eth_pcap(sc))
+}
+
+fn decode_tcp_retransmission_different_bytes() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(111);
+    let n = lan(&mut sc, false);
+    let host = "conflict.example.com";
+    let mut conn = sc.tcp(n.client, n.server, TcpParams::new(80).rtt(26 * MS))?;
+    let t = conn.handshake(&mut sc, T0)?;
+    let resp = HttpResponse::new(200, "OK", &filler_html(2000)).encode();
+    let t = conn.exchange(
+        &mut sc,
+        t + 100 * US,
+        &HttpRequest::get(host, "/").encode(),
+        &resp,
+    )?;
+    // The second response segment "retransmitted" with other bytes.
+    let mp = conn.max_payload();
+    let end = conn.next_seq(Side::Server);
+    let start = end.wrapping_sub((resp.len() - mp) as u32);
+    let mut other = resp[mp..].to_vec();
+    for b in other.iter_mut() {
+        *b = b.to_ascii_uppercase();
+    }
+    let at = t + 30 * MS;
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        at,
+        &Segment::data(&other).with_seq(start),
+    )?;
+    conn.emit(
+        &mut sc,
+        Side::Client,
+        at + 41 * US,
+        &Segment::default().with_options(vec![
+            TcpOption::Nop,
+            TcpOption::Nop,
+            TcpOption::Sack(vec![(start, end)]),
+        ]),
+    )?;
+    conn.close(&mut sc, Side::Client, at + 3 * MS)?;
+    Ok(eth_pcap(sc))
+}
+
+fn decode_udp_dns_first_seen_from_server() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(112);
+    let n = lan(&mut sc, false);
+    let name = "first-seen.example.net";
+    let port = sc.rng().ephemeral_port();
+    // The A query left before the capture started; only its answer is seen.
+    let qa = DnsMessage::query(0x0A0A, name, TYPE_A);
+    let ra = DnsMessage::response_to(&qa, RCODE_NOERROR).answer(DnsRecord::a(
+        name,
+        300,
+        Ipv4Addr::new(192, 0, 2, 80),
+    ));
+    sc.send_udp(T0, n.resolver, n.client, DNS_PORT, port, &ra.encode())?;
+    let q6 = DnsMessage::query(0x0A0B, name, TYPE_AAAA);
+    let r6 = DnsMessage::response_to(&q6, RCODE_NOERROR).answer(DnsRecord::aaaa(
+        name,
+        300,
+        Ipv6Addr::new(0x2001, 0xdb8, 0x80, 0, 0, 0, 0, 0x80),
+    ));
+    sc.dns_exchange_from_port(
+        T0 + 150 * US,
+        n.client,
+        n.resolver,
+        port,
+        9 * MS,
+        &q6.encode(),
+        &r6.encode(),
+    )?;
+    Ok(eth_pcap(sc))
+}
+
+fn decode_tcp_mid_stream() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(113);
+    let n = lan(&mut sc, false);
+    let host = "midstream.example.com";
+    let mut conn = sc.tcp(n.client, n.server, TcpParams::new(80).rtt(25 * MS))?;
+    // Established long ago: one request and most of a response went by.
+    let c = conn.isn(Side::Client).wrapping_add(1 + 412);
+    let s = conn.isn(Side::Server).wrapping_add(1 + 48_000);
+    conn.set_next_seq(Side::Client, c);
+    conn.set_next_seq(Side::Server, s);
+    let tail = filler_html(2500);
+    let sent = conn.send_segments(&mut sc, Side::Server, T0, &tail)?;
+    let t = conn.ack_segments(&mut sc, Side::Server, &sent)?;
+    let t = conn.exchange(
+        &mut sc,
+        t + 800 * MS,
+        &HttpRequest::get(host, "/second").encode(),
+        &page(host),
+    )?;
+    conn.close(&mut sc, Side::Client, t + 4 * MS)?;
+    Ok(eth_pcap(sc))
+}
+
+fn decode_tcp_port_reuse() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(114);
+    let n = lan(&mut sc, false);
+    let host = "reuse.example.com";
+    let mut t = T0;
+    for k in 0..2 {
+        let params = TcpParams::new(80).client_port(50_123).rtt(21 * MS);
+        let mut conn = sc.tcp(n.client, n.server, params)?;
+        let h = conn.handshake(&mut sc, t)?;
+        let path = if k == 0 { "/" } else { "/again" };
+        let e = conn.exchange(
+            &mut sc,
+            h + 100 * US,
+            &HttpRequest::get(host, path).encode(),
+            &page(host),
+        )?;
+        let end = conn.close(&mut sc, Side::Client, e + 2 * MS)?;
+        t = end + 2 * S;
+    }
+    Ok(eth_pcap(sc))
+}
+
+fn decode_dns_pointer_loop() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(115);
+    let n = lan(&mut sc, false);
+    let name = "loop.example.com";
+    let q = DnsMessage::query(0x100F, name, TYPE_A);
+    let mut r = DnsMessage::response_to(&q, RCODE_NOERROR).encode();
+    // ANCOUNT = 1 (RFC 1035 §4.1.1, bytes 6..8), then an answer whose owner
+    // name is a compression pointer to itself.
+    r[6..8].copy_from_slice(&1u16.to_be_bytes());
+    let at = r.len() as u16;
+    r.extend_from_slice(&((u16::from(DNS_POINTER) << 8) | at).to_be_bytes());
+    r.extend_from_slice(&TYPE_A.to_be_bytes());
+    r.extend_from_slice(&CLASS_IN.to_be_bytes());
+    r.extend_from_slice(&300u32.to_be_bytes());
+    r.extend_from_slice(&4u16.to_be_bytes());
+    r.extend_from_slice(&[192, 0, 2, 99]);
+    sc.dns_exchange(T0, n.client, n.resolver, 9 * MS, &q.encode(), &r)?;
+    Ok(eth_pcap(sc))
+}
+
+// ------------------------------------------------------------ sample/
+
+/// One TLS 1.3 connection: handshake, ClientHello, server flight, client
+/// Finished and request, response(s), client close. Returns the last time.
+fn tls_session(
+    sc: &mut Scenario,
+    conn: &mut TcpConn,
+    t: i64,
+    hello: &ClientHello,
+    exchanges: &[(usize, usize)],
+    seed: u64,
+) -> Result<i64, SynthError> {
+    let t = conn.handshake(sc, t)?;
+    let mut t = conn.exchange(
+        sc,
+        t + 150 * US,
+        &hello.record(),
+        &server_flight(hello, 2900, seed),
+    )?;
+    for (k, &(req, resp)) in exchanges.iter().enumerate() {
+        let s = seed.wrapping_add(10 * k as u64);
+        let out = if k == 0 {
+            client_finish(req, s)
+        } else {
+            tls_application_data(req, s)
+        };
+        t = conn.exchange(sc, t + 300 * US, &out, &tls_application_data(resp, s + 1))?;
+    }
+    conn.close(sc, Side::Client, t + 120 * MS)
+}
+
+fn sample_browsing() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(0xB0B5E);
+    let c4 = sc.add_host(Host::local(v4(192, 168, 1, 23)).with_mac(CLIENT_MAC));
+    let c6 = sc.add_host(Host::local(v6("2001:db8:1::23")).with_mac(CLIENT_MAC));
+    let resolver = sc.add_host(Host::remote(v4(192, 168, 1, 1), 64).with_mac(ROUTER_MAC));
+    let www = sc.add_host(Host::remote(v4(198, 51, 100, 10), 55).with_mac(ROUTER_MAC));
+    let static6 = sc.add_host(Host::remote(v6("2001:db8:5::10"), 54).with_mac(ROUTER_MAC));
+    let plain = sc.add_host(Host::remote(v4(203, 0, 113, 30), 49).with_mac(ROUTER_MAC));
+    let dns_rtt = 8_412 * US;
+
+    // www.example.com: A and AAAA from one socket, then HTTPS from another.
+    let www_name = "www.example.com";
+    let cdn = "www.example.com.cdn.example.net";
+    let p1 = sc.rng().ephemeral_port();
+    let qa = DnsMessage::query(0x3A01, www_name, TYPE_A).with_edns(1232, false);
+    let ra = DnsMessage::response_to(&qa, RCODE_NOERROR)
+        .answer(DnsRecord::cname(www_name, 3600, cdn))
+        .answer(DnsRecord::a(cdn, 60, Ipv4Addr::new(198, 51, 100, 10)));
+    sc.dns_exchange_from_port(T0, c4, resolver, p1, dns_rtt, &qa.encode(), &ra.encode())?;
+    let q6 = DnsMessage::query(0x3A02, www_name, TYPE_AAAA).with_edns(1232, false);
+    let r6 = DnsMessage::response_to(&q6, RCODE_NOERROR)
+        .answer(DnsRecord::cname(www_name, 3600, cdn))
+        .authority(DnsRecord::soa(
+            "cdn.example.net",
+            300,
+            "ns1.cdn.example.net",
+            "hostmaster.example.net",
+            2_024_051_401,
+        ));
+    sc.dns_exchange_from_port(
+        T0 + 120 * US,
+        c4,
+        resolver,
+        p1,
+        dns_rtt + 310 * US,
+        &q6.encode(),
+        &r6.encode(),
+    )?;
+    let qh = DnsMessage::query(0x3A03, www_name, TYPE_HTTPS).with_edns(1232, false);
+    let rh = DnsMessage::response_to(&qh, RCODE_NOERROR).answer(DnsRecord::https(
+        www_name,
+        300,
+        1,
+        ".",
+        vec![
+            SvcParam::Alpn(vec!["h2".to_string(), "http/1.1".to_string()]),
+            SvcParam::Ipv4Hint(vec![Ipv4Addr::new(198, 51, 100, 10)]),
+        ],
+    ));
+    sc.dns_exchange(
+        T0 + 240 * US,
+        c4,
+        resolver,
+        dns_rtt + 520 * US,
+        &qh.encode(),
+        &rh.encode(),
+    )?;
+
+    // TLS to www.example.com over IPv4.
+    let mut hello = ClientHello::new(www_name).with_post_quantum();
+    hello.grease = true;
+    hello.seed = 1;
+    let mut conn = sc.tcp(
+        c4,
+        www,
+        TcpParams::new(443).rtt(18_250 * US).with_timestamps(),
+    )?;
+    tls_session(
+        &mut sc,
+        &mut conn,
+        T0 + dns_rtt + 900 * US,
+        &hello,
+        &[(480, 5200), (310, 12_000)],
+        100,
+    )?;
+
+    // static.example.net over IPv6.
+    let st = "static.example.net";
+    let p3 = sc.rng().ephemeral_port();
+    let t = T0 + 180 * MS;
+    let qa = DnsMessage::query(0x3A04, st, TYPE_A).with_edns(1232, false);
+    let ra = DnsMessage::response_to(&qa, RCODE_NOERROR).answer(DnsRecord::a(
+        st,
+        300,
+        Ipv4Addr::new(198, 51, 100, 20),
+    ));
+    sc.dns_exchange_from_port(t, c4, resolver, p3, dns_rtt, &qa.encode(), &ra.encode())?;
+    let q6 = DnsMessage::query(0x3A05, st, TYPE_AAAA).with_edns(1232, false);
+    let r6 = DnsMessage::response_to(&q6, RCODE_NOERROR).answer(DnsRecord::aaaa(
+        st,
+        300,
+        Ipv6Addr::new(0x2001, 0xdb8, 5, 0, 0, 0, 0, 0x10),
+    ));
+    sc.dns_exchange_from_port(
+        t + 110 * US,
+        c4,
+        resolver,
+        p3,
+        dns_rtt + 95 * US,
+        &q6.encode(),
+        &r6.encode(),
+    )?;
+    let mut hello6 = ClientHello::new(st);
+    hello6.alpn = vec!["h2".to_string()];
+    hello6.seed = 2;
+    let mut conn6 = sc.tcp(
+        c6,
+        static6,
+        TcpParams::new(443).rtt(21_700 * US).with_timestamps(),
+    )?;
+    tls_session(
+        &mut sc,
+        &mut conn6,
+        t + dns_rtt + 700 * US,
+        &hello6,
+        &[(350, 7400)],
+        200,
+    )?;
+
+    // A plain HTTP page.
+    let pl = "plain.example.org";
+    let t = T0 + 420 * MS;
+    let qp = DnsMessage::query(0x3A06, pl, TYPE_A).with_edns(1232, false);
+    let rp = DnsMessage::response_to(&qp, RCODE_NOERROR).answer(DnsRecord::a(
+        pl,
+        300,
+        Ipv4Addr::new(203, 0, 113, 30),
+    ));
+    let ex = sc.dns_exchange(t, c4, resolver, dns_rtt, &qp.encode(), &rp.encode())?;
+    let mut conn = sc.tcp(c4, plain, TcpParams::new(80).rtt(33_100 * US).think(4 * MS))?;
+    let h = conn.handshake(&mut sc, ex.response_ts + 500 * US)?;
+    let req = HttpRequest::get(pl, "/")
+        .header("Accept-Language", "en-GB,en;q=0.9")
+        .encode();
+    let e = conn.exchange(&mut sc, h + 100 * US, &req, &page("Plain example"))?;
+    conn.close(&mut sc, Side::Client, e + 2 * S)?;
+
+    let mut w = PcapngWriter::new(Endian::Little);
+    let mut d = eth_iface();
+    d.name = Some("wlan0".to_string());
+    w.interface(&d);
+    for f in sc.finish() {
+        w.packet(&f);
+    }
+    Ok(w.finish())
+}
+
+// ------------------------------------------------------------ catalogue
+
+fn diag(d: Diagnostic) -> Fact {
+    Fact::Diagnostic(d)
+}
+
+/// Facts of the basic conversation.
+fn www_facts() -> Vec<Fact> {
+    vec![Fact::DnsQuery(WWW), Fact::HttpHost(WWW)]
+}
+
+/// Every committed fixture with its ground truth, in README order.
+pub fn catalogue() -> Vec<Fixture> {
+    vec![
+        Fixture {
+            path: "capture/pcap-little-endian-microseconds.pcap",
+            description: "Classic pcap, little-endian, microsecond timestamps: a DNS lookup then an HTTP GET over Ethernet.",
+            build: capture_pcap_le_us,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcap-big-endian-microseconds.pcap",
+            description: "The same conversation in a big-endian microsecond pcap (as written on SPARC or PowerPC).",
+            build: capture_pcap_be_us,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcap-little-endian-nanoseconds.pcap",
+            description: "Little-endian nanosecond pcap (magic a1b23c4d) whose timestamps have non-zero sub-microsecond digits.",
+            build: capture_pcap_le_ns,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_321),
+                last_ts_ns: Some(1_715_679_000_088_410_329),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcap-big-endian-nanoseconds.pcap",
+            description: "Big-endian nanosecond pcap with sub-microsecond timestamp digits.",
+            build: capture_pcap_be_ns,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_321),
+                last_ts_ns: Some(1_715_679_000_088_410_329),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcap-modified-kuznetzov-format.pcap",
+            description: "Kuznetzov's modified pcap (magic a1b2cd34): 24-byte record headers with ifindex, protocol and packet type.",
+            build: capture_pcap_modified,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcapng-little-endian.pcapng",
+            description: "pcapng, one little-endian section with one Ethernet interface.",
+            build: capture_pcapng_le,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcapng-big-endian.pcapng",
+            description: "pcapng, one big-endian section.",
+            build: capture_pcapng_be,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcapng-two-sections-of-different-byte-order.pcapng",
+            description: "Two sections in one file: the first little-endian, the second big-endian, each with its own interface.",
+            build: capture_pcapng_two_sections,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcapng-three-interfaces-with-different-link-types-and-resolutions.pcapng",
+            description: "Ethernet (10^-6 s), raw IP (10^-9 s) and Linux cooked (2^-20 s with a non-zero if_tsoffset) interfaces, packets interleaved.",
+            build: capture_pcapng_three_interfaces,
+            truth: GroundTruth {
+                frames: 26,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_093_410_329),
+                tcp_flows: 2,
+                udp_flows: 4,
+                facts: vec![Fact::DnsQuery(WWW), Fact::HttpHost(WWW), Fact::DnsQuery("v6.example.net"), Fact::HttpHost("v6.example.net"), Fact::DnsQuery("sll.example.org")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcapng-simple-packet-blocks.pcapng",
+            description: "Simple Packet Blocks (no timestamp, no interface ID) between an Enhanced Packet Block at each end.",
+            build: capture_pcapng_simple_packets,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcapng-obsolete-packet-blocks.pcapng",
+            description: "Every packet in the obsolete Packet Block (type 2) that old writers produced.",
+            build: capture_pcapng_obsolete_packet_block,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcapng-with-blocks-readers-must-skip.pcapng",
+            description: "Name Resolution, Decryption Secrets, two Custom, one unknown-type and an Interface Statistics block between the packets.",
+            build: capture_pcapng_skippable_blocks,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcap-gzip-compressed-in-two-members.pcap.gz",
+            description: "A pcap compressed as two concatenated gzip members (the second starts at record 6).",
+            build: capture_gzip_two_members,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcap-xz-compressed.pcap.xz",
+            description: "A pcap compressed with xz.",
+            build: capture_xz,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcap-zstd-compressed.pcap.zst",
+            description: "A pcap compressed with zstd.",
+            build: capture_zstd_pcap,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcapng-zstd-compressed.pcapng.zst",
+            description: "A pcapng compressed with zstd.",
+            build: capture_zstd_pcapng,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/pcap-cut-in-the-middle-of-the-last-record.pcap",
+            description: "A pcap that ends halfway through the last packet's data, as when tcpdump is killed.",
+            build: capture_cut_mid_record,
+            truth: GroundTruth {
+                frames: 10,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_368_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: vec![Fact::DnsQuery(WWW), Fact::HttpHost(WWW), diag(Diagnostic::CaptureTruncated)],
+                partial: true,
+            },
+        },
+        Fixture {
+            path: "capture/pcap-cut-inside-a-record-header.pcap",
+            description: "A pcap that ends 7 bytes into the last record header.",
+            build: capture_cut_in_header,
+            truth: GroundTruth {
+                frames: 10,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_368_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: vec![Fact::DnsQuery(WWW), Fact::HttpHost(WWW), diag(Diagnostic::CaptureTruncated)],
+                partial: true,
+            },
+        },
+        Fixture {
+            path: "capture/pcapng-cut-in-the-middle-of-a-block.pcapng",
+            description: "A pcapng that ends halfway through its last Enhanced Packet Block.",
+            build: capture_pcapng_cut_mid_block,
+            truth: GroundTruth {
+                frames: 10,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_368_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: vec![Fact::DnsQuery(WWW), Fact::HttpHost(WWW), diag(Diagnostic::CaptureTruncated)],
+                partial: true,
+            },
+        },
+        Fixture {
+            path: "capture/pcap-record-with-an-impossible-length.pcap",
+            description: "Five good records, then a record header claiming 2^31-1 captured bytes.",
+            build: capture_impossible_record_length,
+            truth: GroundTruth {
+                frames: 5,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_037_372_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: vec![Fact::DnsQuery(WWW), diag(Diagnostic::CaptureRecordInvalid)],
+                partial: true,
+            },
+        },
+        Fixture {
+            path: "capture/pcap-with-snaplen-96-cuts-long-packets.pcap",
+            description: "Snaplen 96: the HTTP request and response are cut (caplen < original length); DNS fits.",
+            build: capture_snaplen_96,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: vec![Fact::DnsQuery(WWW), diag(Diagnostic::PacketSnaplenCut)],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/empty-pcap-with-only-a-file-header.pcap",
+            description: "A pcap file header and no records.",
+            build: capture_empty_pcap,
+            truth: GroundTruth {
+                frames: 0,
+                first_ts_ns: None,
+                last_ts_ns: None,
+                tcp_flows: 0,
+                udp_flows: 0,
+                facts: vec![],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "capture/empty-pcapng-with-only-section-and-interface.pcapng",
+            description: "A pcapng with a Section Header and an Interface Description and no packets.",
+            build: capture_empty_pcapng,
+            truth: GroundTruth {
+                frames: 0,
+                first_ts_ns: None,
+                last_ts_ns: None,
+                tcp_flows: 0,
+                udp_flows: 0,
+                facts: vec![],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "link/ethernet-with-an-802-1q-vlan-tag.pcap",
+            description: "Ethernet frames with one 802.1Q tag (VLAN 100).",
+            build: link_vlan,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "link/ethernet-with-qinq-802-1ad-and-802-1q-tags.pcap",
+            description: "Ethernet frames with an 802.1ad service tag (VLAN 300) over an 802.1Q tag (VLAN 100).",
+            build: link_qinq,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "link/raw-ip-101-with-ipv4-and-ipv6.pcap",
+            description: "LINKTYPE_RAW (101): bare IPv4 packets, then bare IPv6 packets.",
+            build: link_raw,
+            truth: GroundTruth {
+                frames: 22,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_002_088_409_000),
+                tcp_flows: 2,
+                udp_flows: 2,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "link/linktype-ipv4-228.pcap",
+            description: "LINKTYPE_IPV4 (228): bare IPv4 packets.",
+            build: link_ipv4,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "link/linktype-ipv6-229.pcap",
+            description: "LINKTYPE_IPV6 (229): bare IPv6 packets.",
+            build: link_ipv6,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "link/linux-cooked-sll.pcap",
+            description: "Linux cooked capture v1 (113, 16-byte header), outgoing and incoming packets.",
+            build: link_sll,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "link/linux-cooked-sll2.pcap",
+            description: "Linux cooked capture v2 (276, 20-byte header with interface index).",
+            build: link_sll2,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "link/bsd-null-little-endian-with-ipv4-and-ipv6.pcap",
+            description: "BSD NULL loopback (0) written on a little-endian Mac: AF_INET 2 and AF_INET6 30.",
+            build: link_null,
+            truth: GroundTruth {
+                frames: 22,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_002_088_409_000),
+                tcp_flows: 2,
+                udp_flows: 2,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "link/bsd-loop-with-ipv4-and-ipv6.pcap",
+            description: "OpenBSD LOOP (108): address family in network byte order, AF_INET6 24.",
+            build: link_loop,
+            truth: GroundTruth {
+                frames: 22,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_002_088_409_000),
+                tcp_flows: 2,
+                udp_flows: 2,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "link/ppp-with-address-and-control.pcap",
+            description: "PPP (9) with 0xff03 address/control and protocol 0x0021.",
+            build: link_ppp,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "link/pppoe-session-over-ethernet.pcap",
+            description: "PPPoE session frames (ethertype 0x8864, session 0x1a2b) carrying PPP IPv4.",
+            build: link_pppoe,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "link/mpls-over-ethernet-with-two-labels.pcap",
+            description: "MPLS over Ethernet (ethertype 0x8847) with a two-label stack over IPv4.",
+            build: link_mpls,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_088_409_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: www_facts(),
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "link/pcapng-unsupported-link-type-147-next-to-ethernet.pcapng",
+            description: "An Ethernet interface and a LINKTYPE_USER0 (147) interface whose three opaque frames tamper cannot decode.",
+            build: link_unsupported_147,
+            truth: GroundTruth {
+                frames: 14,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_100_000_000),
+                tcp_flows: 1,
+                udp_flows: 1,
+                facts: vec![Fact::DnsQuery(WWW), Fact::HttpHost(WWW), diag(Diagnostic::LinkTypeUnsupported)],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/ipv6-extension-headers-before-tcp.pcap",
+            description: "IPv6 client packets carrying hop-by-hop, routing (SRH, no segments left) and destination-options headers before TCP.",
+            build: decode_ipv6_extension_headers,
+            truth: GroundTruth {
+                frames: 9,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_096_220_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::HttpHost("ext-headers.example.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/ipv4-fragmented-dns-response-arriving-out-of-order.pcap",
+            description: "A TXT response in three IPv4 fragments, captured in the order 3, 1, 2.",
+            build: decode_ipv4_fragmented_dns_out_of_order,
+            truth: GroundTruth {
+                frames: 4,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_018_030_000),
+                tcp_flows: 0,
+                udp_flows: 1,
+                facts: vec![Fact::DnsQuery("fragmented.example.net")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/ipv6-fragmented-udp-datagram.pcap",
+            description: "A large AAAA response sent as two IPv6 fragments (Fragment extension header).",
+            build: decode_ipv6_fragmented_udp,
+            truth: GroundTruth {
+                frames: 3,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_021_015_000),
+                tcp_flows: 0,
+                udp_flows: 1,
+                facts: vec![Fact::DnsQuery("fragmented6.example.net")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/ipv4-fragments-overlapping-with-different-bytes.pcap",
+            description: "A fragmented DNS response whose second fragment arrives twice with different bytes.",
+            build: decode_ipv4_fragments_overlap,
+            truth: GroundTruth {
+                frames: 5,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_018_045_000),
+                tcp_flows: 0,
+                udp_flows: 1,
+                facts: vec![Fact::DnsQuery("overlap.example.net"), diag(Diagnostic::IpFragmentOverlapConflict)],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/ipv4-fragmented-datagram-with-a-missing-fragment.pcap",
+            description: "A fragmented DNS response whose middle fragment never arrives.",
+            build: decode_ipv4_fragment_missing,
+            truth: GroundTruth {
+                frames: 3,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_018_015_000),
+                tcp_flows: 0,
+                udp_flows: 1,
+                facts: vec![Fact::DnsQuery("incomplete.example.net"), diag(Diagnostic::IpFragmentIncomplete)],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/tls-client-hello-split-over-two-segments-out-of-order.pcap",
+            description: "A post-quantum TLS ClientHello (SNI, ALPN, 1216-byte key share) over two TCP segments, the second captured first (server vantage).",
+            build: decode_tls_hello_out_of_order,
+            truth: GroundTruth {
+                frames: 16,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_161_474_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::TlsSni("out-of-order.example.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/http-request-head-split-over-three-segments.pcap",
+            description: "An HTTP request head sent in three segments, split inside the Host and User-Agent header names.",
+            build: decode_http_head_three_segments,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_084_670_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::HttpHost("split-head.example.org")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/dns-over-tcp-two-queries-split-across-segments.pcap",
+            description: "DNS over TCP: two length-prefixed queries and two answers whose boundaries fall inside segments.",
+            build: decode_dns_over_tcp_split,
+            truth: GroundTruth {
+                frames: 12,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_056_532_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::DnsQuery("first-over-tcp.example.com"), Fact::DnsQuery("second-over-tcp.example.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/tcp-sequence-numbers-wrapping-around-zero.pcap",
+            description: "Both ISNs just below 2^32 so the request and the response cross the sequence-number wrap.",
+            build: decode_tcp_wraparound,
+            truth: GroundTruth {
+                frames: 9,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_069_220_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::HttpHost("wrap.example.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/tcp-retransmission-and-reordering.pcap",
+            description: "A retransmitted request, response segments captured out of order with SACK, and a spurious retransmission.",
+            build: decode_tcp_retransmission_reordering,
+            truth: GroundTruth {
+                frames: 16,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_326_180_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::HttpHost("retransmit.example.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/tcp-retransmission-with-different-bytes.pcap",
+            description: "A response segment \"retransmitted\" with the same sequence range but different bytes.",
+            build: decode_tcp_retransmission_different_bytes,
+            truth: GroundTruth {
+                frames: 12,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_112_232_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::HttpHost("conflict.example.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/udp-dns-flow-first-seen-from-the-server.pcap",
+            description: "A UDP DNS flow whose first captured packet is the resolver's answer; port 53 decides the roles.",
+            build: decode_udp_dns_first_seen_from_server,
+            truth: GroundTruth {
+                frames: 3,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_009_150_000),
+                tcp_flows: 0,
+                udp_flows: 1,
+                facts: vec![Fact::DnsQuery("first-seen.example.net")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/tcp-flow-captured-mid-stream-without-handshake.pcap",
+            description: "A keep-alive connection picked up mid-response, then a second request on it.",
+            build: decode_tcp_mid_stream,
+            truth: GroundTruth {
+                frames: 9,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_855_132_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::HttpHost("midstream.example.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/tcp-port-reuse-after-fin-makes-two-flows.pcap",
+            description: "Two connections on the same 5-tuple two seconds apart, the first closed with FINs: two TCP flows.",
+            build: decode_tcp_port_reuse,
+            truth: GroundTruth {
+                frames: 18,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_002_132_440_000),
+                tcp_flows: 2,
+                udp_flows: 0,
+                facts: vec![Fact::HttpHost("reuse.example.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "decode/dns-response-with-a-compression-pointer-loop.pcap",
+            description: "A DNS response whose answer name is a compression pointer to itself.",
+            build: decode_dns_pointer_loop,
+            truth: GroundTruth {
+                frames: 2,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_009_000_000),
+                tcp_flows: 0,
+                udp_flows: 1,
+                facts: vec![Fact::DnsQuery("loop.example.com"), diag(Diagnostic::DnsMessageMalformed)],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "sample/browsing.pcapng",
+            description: "A clean little browsing session: DNS (A, AAAA, HTTPS), two TLS 1.3 sites (one over IPv6) and a plain HTTP page. No interference.",
+            build: sample_browsing,
+            truth: GroundTruth {
+                frames: 78,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_002_532_432_000),
+                tcp_flows: 3,
+                udp_flows: 4,
+                facts: vec![Fact::DnsQuery("www.example.com"), Fact::DnsQuery("static.example.net"), Fact::DnsQuery("plain.example.org"), Fact::TlsSni("www.example.com"), Fact::TlsSni("static.example.net"), Fact::HttpHost("plain.example.org")],
+                partial: false,
+            },
+        },
+    ]
+}
+
+/// What each fixture directory holds (README section headings).
+const SECTIONS: [(&str, &str); 4] = [
+    (
+        "capture",
+        "Capture file formats, compression and damaged files",
+    ),
+    ("link", "Link-layer encapsulations"),
+    ("decode", "IP, TCP and application decoding"),
+    ("sample", "Samples"),
+];
+
+/// The expected-facts cell of a fixture's README row.
+fn facts_cell(t: &GroundTruth) -> String {
+    let mut facts = vec![format!(
+        "{} frames; {} TCP + {} UDP flows",
+        t.frames, t.tcp_flows, t.udp_flows
+    )];
+    if let (Some(a), Some(b)) = (t.first_ts_ns, t.last_ts_ns) {
+        facts.push(format!("first {a}, last {b}"));
+    }
+    facts.extend(t.facts.iter().map(Fact::describe));
+    if t.partial {
+        facts.push("only partly readable".to_string());
+    }
+    facts.join("; ")
+}
+
+/// Renders `fixtures/README.md` from [`catalogue`]: one table per directory
+/// with the path, what the fixture shows and the expected facts.
+pub fn readme() -> String {
+    let mut s = String::new();
+    s.push_str("# Fixtures\n\n");
+    s.push_str(
+        "Generated by `tamper::synth::fixtures`; do not edit by hand: change the \
+         catalogue and regenerate. Every file is built deterministically, so the \
+         bytes here are exactly what the code produces.\n\n\
+         - *frames* counts packet records only (pcap records, pcapng Enhanced, \
+         Simple and obsolete Packet Blocks); Wireshark also lists pcapng Custom \
+         Blocks as frames.\n\
+         - *first* / *last* are the timestamps (ns since the Unix epoch) of the \
+         first and last readable frame in file order.\n\
+         - A flow is a 5-tuple, both directions together; a new SYN after a \
+         FIN- or RST-closed connection on the same 5-tuple starts a new TCP flow.\n\
+         - Diagnostics are the names tamper must report.\n",
+    );
+    let all = catalogue();
+    for (dir, title) in SECTIONS {
+        let rows: Vec<&Fixture> = all
+            .iter()
+            .filter(|f| f.path.split('/').next() == Some(dir))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        s.push_str(&format!("\n## {title} (`{dir}/`)\n\n"));
+        s.push_str("| Path | What it shows | Expected facts |\n|---|---|---|\n");
+        for f in rows {
+            s.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                f.path,
+                f.description,
+                facts_cell(&f.truth)
+            ));
+        }
+    }
+    s
+}
+
+/// The fixture at `path`, if catalogued.
+pub fn find(path: &str) -> Option<Fixture> {
+    catalogue().into_iter().find(|f| f.path == path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::reference;
+    use pcap_parser::pcapng::Block;
+    use pcap_parser::{
+        parse_block_be, parse_block_le, parse_pcap_frame, parse_pcap_frame_be,
+        parse_pcap_frame_modified, parse_pcap_header,
+    };
+
+    fn has(t: &GroundTruth, d: Diagnostic) -> bool {
+        t.facts.contains(&Fact::Diagnostic(d))
+    }
+
+    fn dns_wire(name: &str) -> Vec<u8> {
+        let mut v = Vec::new();
+        for l in name.split('.') {
+            v.push(l.len() as u8);
+            v.extend_from_slice(l.as_bytes());
+        }
+        v.push(0);
+        v
+    }
+
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn synth_fixtures_build_twice_to_identical_small_files() {
+        for f in catalogue() {
+            let a = (f.build)().unwrap();
+            let b = (f.build)().unwrap();
+            assert_eq!(a, b, "{} is not deterministic", f.path);
+            let limit = if f.path.starts_with("sample/") {
+                64 * 1024
+            } else {
+                10 * 1024
+            };
+            assert!(a.len() < limit, "{} is {} bytes", f.path, a.len());
+        }
+    }
+
+    #[test]
+    fn synth_fixture_paths_and_descriptions_are_tidy() {
+        let all = catalogue();
+        let mut paths: Vec<&str> = all.iter().map(|f| f.path).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), all.len(), "duplicate paths");
+        for f in &all {
+            let (dir, name) = f.path.split_once('/').unwrap();
+            assert!(
+                ["capture", "link", "decode", "sample"].contains(&dir),
+                "{}",
+                f.path
+            );
+            assert!(
+                name.bytes().all(|b| b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || b == b'-'
+                    || b == b'.'),
+                "{}",
+                f.path
+            );
+            assert!(!f.description.is_empty() && !f.description.contains(['\n', '|']));
+            assert!(f.truth.first_ts_ns.is_some() == (f.truth.frames > 0));
+        }
+        for p in [
+            "capture/pcap-little-endian-microseconds.pcap",
+            "sample/browsing.pcapng",
+        ] {
+            assert!(find(p).is_some(), "{p}");
+        }
+    }
+
+    #[test]
+    fn synth_fixtures_match_their_ground_truth() {
+        for f in catalogue() {
+            let bytes = (f.build)().unwrap();
+            let t = &f.truth;
+            let r = reference::read(&bytes);
+            let p = f.path;
+            assert_eq!(r.frames.len(), t.frames, "{p}: frames");
+            assert_eq!(
+                r.frames.first().and_then(|x| x.ts_ns),
+                t.first_ts_ns,
+                "{p}: first"
+            );
+            assert_eq!(
+                r.frames.last().and_then(|x| x.ts_ns),
+                t.last_ts_ns,
+                "{p}: last"
+            );
+            let stamps: Vec<i64> = r.frames.iter().filter_map(|x| x.ts_ns).collect();
+            assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "{p}: time order");
+            assert_eq!(
+                reference::count_flows(&r.frames),
+                (t.tcp_flows, t.udp_flows),
+                "{p}: flows"
+            );
+            assert_eq!(r.truncated, has(t, Diagnostic::CaptureTruncated), "{p}");
+            assert_eq!(r.invalid, has(t, Diagnostic::CaptureRecordInvalid), "{p}");
+            assert_eq!(t.partial, r.truncated || r.invalid, "{p}: partial");
+            let cut = r.frames.iter().any(|x| x.data.len() < x.orig_len as usize);
+            assert_eq!(cut, has(t, Diagnostic::PacketSnaplenCut), "{p}: snaplen");
+            let unsupported = r
+                .frames
+                .iter()
+                .any(|x| reference::ip_of(x.linktype, &x.data).is_none());
+            assert_eq!(unsupported, has(t, Diagnostic::LinkTypeUnsupported), "{p}");
+            let plain = reference::decompress(&bytes);
+            for fact in &t.facts {
+                match fact {
+                    Fact::TlsSni(n) | Fact::HttpHost(n) => {
+                        assert!(contains(&plain, n.as_bytes()), "{p}: {n}")
+                    }
+                    Fact::DnsQuery(n) => assert!(contains(&plain, &dns_wire(n)), "{p}: {n}"),
+                    Fact::Diagnostic(_) => {}
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn synth_fixture_checksums_verify() {
+        for f in catalogue() {
+            let r = reference::read(&(f.build)().unwrap());
+            for (i, fr) in r.frames.iter().enumerate() {
+                if fr.data.len() < fr.orig_len as usize {
+                    continue;
+                }
+                if let Some(ip) = reference::ip_of(fr.linktype, &fr.data) {
+                    assert_ne!(
+                        reference::checksums_ok(ip),
+                        Some(false),
+                        "{} frame {}",
+                        f.path,
+                        i + 1
+                    );
+                }
+            }
+        }
+    }
+
+    /// Counts packets with pcap-parser, stopping at the first error.
+    fn pcap_parser_count(bytes: &[u8]) -> usize {
+        let b = reference::decompress(bytes);
+        let mut n = 0;
+        if b[..4] == [0x0A, 0x0D, 0x0D, 0x0A] {
+            let mut rest: &[u8] = &b;
+            let mut big = false;
+            while !rest.is_empty() {
+                if rest.len() >= 12 && rest[..4] == [0x0A, 0x0D, 0x0D, 0x0A] {
+                    big = rest[8..12] == [0x1A, 0x2B, 0x3C, 0x4D];
+                }
+                let parsed = if big {
+                    parse_block_be(rest)
+                } else {
+                    parse_block_le(rest)
+                };
+                let Ok((r, blk)) = parsed else { break };
+                match blk {
+                    Block::EnhancedPacket(_) | Block::SimplePacket(_) => n += 1,
+                    Block::Unknown(u) if u.block_type == 2 => n += 1,
+                    _ => {}
+                }
+                rest = r;
+            }
+        } else {
+            let (mut rest, hdr) = parse_pcap_header(&b).unwrap();
+            while !rest.is_empty() {
+                let parsed = if hdr.is_modified_format() {
+                    parse_pcap_frame_modified(rest)
+                } else if hdr.is_bigendian() {
+                    parse_pcap_frame_be(rest)
+                } else {
+                    parse_pcap_frame(rest)
+                };
+                let Ok((r, _)) = parsed else { break };
+                n += 1;
+                rest = r;
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn synth_fixture_frame_counts_agree_with_pcap_parser() {
+        for f in catalogue() {
+            let bytes = (f.build)().unwrap();
+            assert_eq!(pcap_parser_count(&bytes), f.truth.frames, "{}", f.path);
+        }
+    }
+
+    #[test]
+    fn synth_readme_has_one_row_per_fixture() {
+        let md = readme();
+        let all = catalogue();
+        let rows = md.lines().filter(|l| l.starts_with("| `")).count();
+        assert_eq!(rows, all.len());
+        for f in &all {
+            assert!(md.contains(&format!("| `{}` | {} |", f.path, f.description)));
+        }
+        assert!(md.contains("diagnostic `capture_truncated`"));
+        assert!(md.contains("SNI out-of-order.example.com"));
+    }
+
+    #[test]
+    #[ignore = "development aid: SYNTH_FIXTURE_DIR=/tmp/x cargo test synth_fixtures_dump -- --ignored --nocapture"]
+    fn synth_fixtures_dump() {
+        let dir =
+            std::env::var("SYNTH_FIXTURE_DIR").unwrap_or_else(|_| "/tmp/synth-fixtures".into());
+        for f in catalogue() {
+            let bytes = (f.build)().unwrap();
+            let p = std::path::Path::new(&dir).join(f.path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, &bytes).unwrap();
+            let r = reference::read(&bytes);
+            let (tcp, udp) = reference::count_flows(&r.frames);
+            let first = r.frames.first().and_then(|x| x.ts_ns);
+            let last = r.frames.last().and_then(|x| x.ts_ns);
+            println!(
+                "TRUTH\t{}\t{}\t{:?}\t{:?}\t{}\t{}\t{}\t{}\t{}",
+                f.path,
+                r.frames.len(),
+                first,
+                last,
+                tcp,
+                udp,
+                r.truncated,
+                r.invalid,
+                bytes.len()
+            );
+        }
+        std::fs::write(std::path::Path::new(&dir).join("README.md"), readme()).unwrap();
+    }
+}
