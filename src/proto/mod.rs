@@ -1,7 +1,11 @@
-//! Protocol facts extracted from flows: TCP state, DNS, TLS and HTTP events.
+//! Extracts protocol facts from flows (TCP state and reassembly, TLS, HTTP/1.x, DNS) and turns
+//! them into events for detectors; it never decides what is interference.
 
+pub mod app;
 pub mod baseline;
 pub mod dns;
+pub mod event;
 pub mod http;
 pub mod tcp;
 pub mod tls;
+pub mod transactions;

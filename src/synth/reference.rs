@@ -244,6 +244,15 @@ fn read_pcapng(b: &[u8]) -> ReadResult {
                     orig_len,
                 });
             }
+            // Custom blocks (pcapng §4.7): Wireshark numbers them as frames.
+            0x0000_0BAD | 0x4000_0BAD => {
+                r.frames.push(ReadFrame {
+                    ts_ns: None,
+                    linktype: u32::MAX,
+                    data: Vec::new(),
+                    orig_len: 0,
+                });
+            }
             _ => {}
         }
         pos += len;
