@@ -89,61 +89,60 @@ pub struct HttpHeader {
     pub value: Vec<u8>,
 }
 
-/// Lookups shared by request and response heads (names compared ignoring ASCII case).
-pub trait HeaderLookup {
-    /// The header fields in order.
-    fn headers(&self) -> &[HttpHeader];
+/// Adds header lookups (names compared ignoring ASCII case) to a head type with a `headers`
+/// field.
+macro_rules! header_lookups {
+    ($t:ty) => {
+        impl $t {
+            /// Value of the first field named `name`.
+            pub fn header(&self, name: &str) -> Option<&[u8]> {
+                self.headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case(name))
+                    .map(|h| h.value.as_slice())
+            }
 
-    /// Value of the first field named `name`.
-    fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers()
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_slice())
-    }
+            /// Value of the first field named `name` as text (invalid UTF-8 replaced).
+            pub fn header_str(&self, name: &str) -> Option<String> {
+                self.header(name)
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+            }
 
-    /// Value of the first field named `name` as text (invalid UTF-8 replaced).
-    fn header_str(&self, name: &str) -> Option<String> {
-        self.header(name)
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-    }
+            /// Values of every field named `name`, in order.
+            pub fn header_values(&self, name: &str) -> Vec<&[u8]> {
+                self.headers
+                    .iter()
+                    .filter(|h| h.name.eq_ignore_ascii_case(name))
+                    .map(|h| h.value.as_slice())
+                    .collect()
+            }
 
-    /// Values of every field named `name`, in order.
-    fn header_values(&self, name: &str) -> Vec<&[u8]> {
-        self.headers()
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_slice())
-            .collect()
-    }
+            /// Content-Length if present and valid (all values equal, digits only).
+            pub fn content_length(&self) -> Option<u64> {
+                content_length(&self.headers).ok().flatten()
+            }
 
-    /// Content-Length if present and valid (all values equal, digits only).
-    fn content_length(&self) -> Option<u64> {
-        match content_length(self.headers()) {
-            Ok(Some(n)) => Some(n),
-            _ => None,
+            /// Transfer-Encoding (all fields joined with `, `).
+            pub fn transfer_encoding(&self) -> Option<String> {
+                joined(&self.headers, "transfer-encoding")
+            }
+
+            /// Content-Encoding (all fields joined with `, `); bodies are never decompressed.
+            pub fn content_encoding(&self) -> Option<String> {
+                joined(&self.headers, "content-encoding")
+            }
+
+            /// Content-Type.
+            pub fn content_type(&self) -> Option<String> {
+                self.header_str("content-type")
+            }
+
+            /// Connection (all fields joined with `, `).
+            pub fn connection(&self) -> Option<String> {
+                joined(&self.headers, "connection")
+            }
         }
-    }
-
-    /// Transfer-Encoding (all fields joined with `, `).
-    fn transfer_encoding(&self) -> Option<String> {
-        joined(self.headers(), "transfer-encoding")
-    }
-
-    /// Content-Encoding (all fields joined with `, `); bodies are never decompressed.
-    fn content_encoding(&self) -> Option<String> {
-        joined(self.headers(), "content-encoding")
-    }
-
-    /// Content-Type.
-    fn content_type(&self) -> Option<String> {
-        self.header_str("content-type")
-    }
-
-    /// Connection (all fields joined with `, `).
-    fn connection(&self) -> Option<String> {
-        joined(self.headers(), "connection")
-    }
+    };
 }
 
 fn joined(headers: &[HttpHeader], name: &str) -> Option<String> {
@@ -178,11 +177,7 @@ pub struct RequestHead {
     pub head_len: usize,
 }
 
-impl HeaderLookup for RequestHead {
-    fn headers(&self) -> &[HttpHeader] {
-        &self.headers
-    }
-}
+header_lookups!(RequestHead);
 
 /// A response head (RFC 9112 §4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -201,11 +196,7 @@ pub struct ResponseHead {
     pub head_len: usize,
 }
 
-impl HeaderLookup for ResponseHead {
-    fn headers(&self) -> &[HttpHeader] {
-        &self.headers
-    }
-}
+header_lookups!(ResponseHead);
 
 impl ResponseHead {
     /// Location (redirect target).

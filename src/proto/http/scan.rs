@@ -703,7 +703,7 @@ fn body_step(
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse::{HeaderLookup, HttpVersion};
+    use super::super::parse::HttpVersion;
     use super::*;
     use proptest::prelude::*;
 
@@ -866,6 +866,31 @@ mod tests {
             );
         }
         assert_eq!(bytewise(HttpScanner::responses(), stream), expected);
+    }
+
+    #[test]
+    fn every_prefix_is_safe_and_consistent() {
+        let synthetic: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+5\r\nhello\r\n0\r\n\r\nHTTP/1.1 301 Moved\r\nLocation: /x\r\nContent-Length: 2\r\n\r\nok";
+        for (role, stream) in [
+            (HttpRole::Responses, synthetic),
+            (HttpRole::Responses, &GOOGLE_SERVER[..1500]),
+            (HttpRole::Requests, AIRTEL_CLIENT),
+        ] {
+            let mut full = HttpScanner::with_limits(role, HttpLimits::default());
+            let full = full.feed(stream);
+            for cut in 0..stream.len() {
+                let mut s = HttpScanner::with_limits(role, HttpLimits::default());
+                let part = s.feed(&stream[..cut]);
+                assert!(full.starts_with(&part), "cut {cut}: {part:?}");
+                // Ending the stream there reports the cut.
+                let end = s.finish();
+                assert!(end.len() <= 1, "cut {cut}: {end:?}");
+                if let Some(HttpEvent::Body(b)) = end.first() {
+                    assert!(!b.complete);
+                }
+            }
+        }
     }
 
     #[test]
