@@ -1,4 +1,5 @@
-//! DNS support: message parsing ([`parse`]) and DNS-over-TCP framing.
+//! DNS support: parses messages ([`parse`]) and splits DNS-over-TCP streams into messages; it
+//! keeps no flow state and never does I/O.
 
 mod name;
 pub mod parse;

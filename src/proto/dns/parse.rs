@@ -7,7 +7,7 @@
 //! gets [`RData::Malformed`]: its length is known, so parsing continues with the next record.
 //!
 //! Bytes after the last record announced by the header counts are kept as
-//! [`DnsMessage::trailing_len`] and a bounded copy in [`DnsMessage::trailing`]; injectors have
+//! [`DnsMessage::trailing_bytes`] and a bounded copy in [`DnsMessage::trailing`]; injectors have
 //! been seen to leak or copy bytes there.
 
 #![cfg_attr(
@@ -501,7 +501,7 @@ pub struct DnsMessage {
     /// Records whose rdata is [`RData::Malformed`].
     pub malformed_rdata: usize,
     /// Bytes after the last announced record (0 when parsing stopped early).
-    pub trailing_len: usize,
+    pub trailing_bytes: usize,
     /// The first [`DnsLimits::max_trailing_copy`] of those bytes.
     pub trailing: Vec<u8>,
     /// Total message length in bytes.
@@ -783,7 +783,7 @@ pub fn parse_message(bytes: &[u8], limits: &DnsLimits) -> Result<DnsMessage, Dns
         skipped: SkippedRecords::default(),
         forward_pointers: 0,
         malformed_rdata: 0,
-        trailing_len: 0,
+        trailing_bytes: 0,
         trailing: Vec::new(),
         len: bytes.len(),
         malformed: None,
@@ -810,7 +810,7 @@ pub fn parse_message(bytes: &[u8], limits: &DnsLimits) -> Result<DnsMessage, Dns
     match result {
         Ok(()) => {
             let rest = bytes.get(w.pos..).unwrap_or(&[]);
-            msg.trailing_len = rest.len();
+            msg.trailing_bytes = rest.len();
             msg.trailing = rest
                 .iter()
                 .take(limits.max_trailing_copy)
@@ -994,7 +994,7 @@ mod tests {
         assert!(!edns.dnssec_ok);
         assert!(edns.owner.is_root());
         assert_eq!(m.opt_records, 1);
-        assert_eq!(m.trailing_len, 0);
+        assert_eq!(m.trailing_bytes, 0);
         assert_eq!(m.len, b.len());
         let chain = m.cname_chain().unwrap();
         assert_eq!(chain.names.len(), 1);
@@ -1034,7 +1034,7 @@ mod tests {
                         let bad = m.malformed.expect("prefix must be malformed");
                         assert_eq!(bad.kind, DnsMalformedKind::Truncated, "cut {cut}");
                         assert!(bad.offset <= cut);
-                        assert_eq!(m.trailing_len, 0);
+                        assert_eq!(m.trailing_bytes, 0);
                     }
                 }
             }
@@ -1178,7 +1178,7 @@ mod tests {
         b.extend(vec![0xab; 300]);
         let m = parse(&b);
         assert_eq!(m.malformed, None);
-        assert_eq!(m.trailing_len, 300);
+        assert_eq!(m.trailing_bytes, 300);
         assert_eq!(m.trailing.len(), DEFAULT_MAX_TRAILING_COPY);
         assert_eq!(m.len, body_len + 300);
     }

@@ -461,13 +461,23 @@ pub fn parse_client_hello(body: &[u8], origin: MessageOrigin) -> Result<ClientHe
     Ok(out)
 }
 
-/// Decodes a ServerHello body (without the 4-byte header); `draft_hrr` for handshake type 6.
+/// Which handshake message carries a server hello.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ServerHelloKind {
+    /// HandshakeType server_hello (2), including RFC 8446 HelloRetryRequests.
+    ServerHello,
+    /// HandshakeType 6: the HelloRetryRequest of TLS 1.3 drafts before 22.
+    DraftHelloRetryRequest,
+}
+
+/// Decodes a ServerHello (or draft HelloRetryRequest) body, without the 4-byte header.
 pub fn parse_server_hello(
     body: &[u8],
     origin: MessageOrigin,
-    draft_hrr: bool,
+    kind: ServerHelloKind,
 ) -> Result<ServerHello, String> {
     let mut anomalies = Vec::new();
+    let draft_hrr = kind == ServerHelloKind::DraftHelloRetryRequest;
     let (legacy_version, cipher, compression, session_id_len, is_hrr, block) = if draft_hrr {
         // Draft HelloRetryRequest: version, cipher_suite, extensions (no random).
         let (rest, msg) = tls_parser::parse_tls_handshake_msg_hello_retry_request(body)
@@ -779,13 +789,13 @@ pub(crate) mod tests {
                 ext(EXT_KEY_SHARE, &[0, 0x17]),
             ],
         );
-        let sh = parse_server_hello(&body, origin(), false).unwrap();
+        let sh = parse_server_hello(&body, origin(), ServerHelloKind::ServerHello).unwrap();
         assert!(sh.is_hello_retry_request);
         assert_eq!(sh.selected_version, Some(TLS13));
         assert_eq!(sh.key_share_group, Some(0x17));
         assert!(sh.selects_tls13());
         let plain = server_hello_body([7; 32], &[ext(EXT_ALPN, b"\x00\x03\x02h2")]);
-        let sh = parse_server_hello(&plain, origin(), false).unwrap();
+        let sh = parse_server_hello(&plain, origin(), ServerHelloKind::ServerHello).unwrap();
         assert!(!sh.is_hello_retry_request);
         assert!(!sh.selects_tls13());
         assert_eq!(sh.alpn.as_deref(), Some("h2"));
@@ -796,7 +806,7 @@ pub(crate) mod tests {
     fn server_hello_unknown_version_is_error() {
         let mut body = server_hello_body([7; 32], &[]);
         body[0] = 9;
-        assert!(parse_server_hello(&body, origin(), false).is_err());
+        assert!(parse_server_hello(&body, origin(), ServerHelloKind::ServerHello).is_err());
     }
 
     #[test]
@@ -804,8 +814,12 @@ pub(crate) mod tests {
         let ch = &TRIPWIRE_CLIENT[9..];
         for cut in 0..ch.len() {
             let _ = parse_client_hello(&ch[..cut], origin());
-            let _ = parse_server_hello(&ch[..cut], origin(), false);
-            let _ = parse_server_hello(&ch[..cut], origin(), true);
+            let _ = parse_server_hello(&ch[..cut], origin(), ServerHelloKind::ServerHello);
+            let _ = parse_server_hello(
+                &ch[..cut],
+                origin(),
+                ServerHelloKind::DraftHelloRetryRequest,
+            );
             let _ = parse_certificate(&ch[..cut], 0);
         }
         let cert_body = &NOTION_SERVER[85 + 9..85 + 9 + 2922];

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use super::parse::{
     parse_certificate, parse_client_hello, parse_server_hello, CertificateSummary, ClientHello,
-    MessageOrigin, ServerHello, CONTENT_ALERT, CONTENT_APPLICATION_DATA,
+    MessageOrigin, ServerHello, ServerHelloKind, CONTENT_ALERT, CONTENT_APPLICATION_DATA,
     CONTENT_CHANGE_CIPHER_SPEC, CONTENT_HANDSHAKE, CONTENT_HEARTBEAT, HANDSHAKE_HEADER_LEN,
     HS_CERTIFICATE, HS_CLIENT_HELLO, HS_HELLO_RETRY_REQUEST_DRAFT, HS_SERVER_HELLO,
     MAX_HANDSHAKE_LEN, MAX_RECORD_LEN, RECORD_HEADER_LEN,
@@ -510,8 +510,12 @@ impl TlsScanner {
             let event = match msg_type {
                 HS_CLIENT_HELLO => parse_client_hello(body, origin).map(TlsEvent::ClientHello),
                 HS_SERVER_HELLO | HS_HELLO_RETRY_REQUEST_DRAFT => {
-                    parse_server_hello(body, origin, msg_type == HS_HELLO_RETRY_REQUEST_DRAFT)
-                        .map(TlsEvent::ServerHello)
+                    let kind = if msg_type == HS_HELLO_RETRY_REQUEST_DRAFT {
+                        ServerHelloKind::DraftHelloRetryRequest
+                    } else {
+                        ServerHelloKind::ServerHello
+                    };
+                    parse_server_hello(body, origin, kind).map(TlsEvent::ServerHello)
                 }
                 HS_CERTIFICATE => Ok(TlsEvent::Certificate(parse_certificate(
                     body,
