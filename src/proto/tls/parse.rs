@@ -132,6 +132,11 @@ pub enum HelloAnomaly {
     TrailingBytes(usize),
     /// An extension whose length runs past the extensions block.
     ExtensionTruncated(u16),
+    /// 1 to 3 bytes left at the end of the extensions block, too few for an extension header.
+    ExtensionsTrailingBytes(usize),
+    /// An extension decoded only in part: its inner list length disagrees with its entries
+    /// or with the extension length (`tls-parser` silently drops what does not fit).
+    ExtensionPartlyDecoded(u16),
     /// An extension whose content `tls-parser` could not decode.
     ExtensionUndecodable(u16),
     /// An extension type present more than once (RFC 8446 §4.2 forbids it).
@@ -293,12 +298,7 @@ fn walk_extensions<'a>(
     let mut out = Vec::new();
     while !block.is_empty() {
         let Some((header, _)) = block.split_at_checked(4) else {
-            anomalies.push(HelloAnomaly::ExtensionTruncated(
-                block
-                    .get(..2)
-                    .and_then(|t| t.try_into().ok())
-                    .map_or(0, u16::from_be_bytes),
-            ));
+            anomalies.push(HelloAnomaly::ExtensionsTrailingBytes(block.len()));
             break;
         };
         let [t0, t1, l0, l1] = <[u8; 4]>::try_from(header).unwrap_or([0; 4]);
@@ -350,6 +350,22 @@ fn extension_block<'a>(
         }
         None => &[],
     }
+}
+
+/// Whether a `u16`-length-prefixed list of `u8`/`u16`-length-prefixed entries exactly fills
+/// `data` given the entry payloads `tls-parser` returned (`entry_header` bytes precede each).
+fn list_fully_decoded(data: &[u8], entries: &[&[u8]], entry_header: usize) -> bool {
+    let Some(len) = data
+        .get(..2)
+        .and_then(|l| <[u8; 2]>::try_from(l).ok())
+        .map(|l| usize::from(u16::from_be_bytes(l)))
+    else {
+        return false;
+    };
+    let used = entries.iter().fold(0usize, |acc, e| {
+        acc.saturating_add(entry_header).saturating_add(e.len())
+    });
+    len == used && data.len() == len.saturating_add(2)
 }
 
 /// Groups of a ClientHello key_share (RFC 8446 §4.2.8): `client_shares<0..2^16-1>` of
@@ -425,6 +441,11 @@ pub fn parse_client_hello(body: &[u8], origin: MessageOrigin) -> Result<ClientHe
         };
         match decoded {
             TlsExtension::SNI(names) => {
+                let all: Vec<&[u8]> = names.iter().map(|(_, n)| *n).collect();
+                // ServerName entries: name_type (1) + HostName length (2) + name.
+                if !list_fully_decoded(e.data, &all, 3) {
+                    anomalies.push(HelloAnomaly::ExtensionPartlyDecoded(e.ext_type));
+                }
                 let hosts: Vec<&[u8]> = names
                     .iter()
                     .filter(|(t, _)| *t == SNIType(SNI_HOST_NAME))
@@ -441,7 +462,13 @@ pub fn parse_client_hello(body: &[u8], origin: MessageOrigin) -> Result<ClientHe
                     }
                 }
             }
-            TlsExtension::ALPN(ids) => out.alpn = ids.iter().map(|id| escape_bytes(id)).collect(),
+            TlsExtension::ALPN(ids) => {
+                // ProtocolName entries: length (1) + name.
+                if !list_fully_decoded(e.data, &ids, 1) {
+                    anomalies.push(HelloAnomaly::ExtensionPartlyDecoded(e.ext_type));
+                }
+                out.alpn = ids.iter().map(|id| escape_bytes(id)).collect();
+            }
             TlsExtension::SupportedVersions(v) => {
                 out.supported_versions = v.iter().map(|v| v.0).collect();
             }
@@ -770,6 +797,37 @@ pub(crate) mod tests {
                 HelloAnomaly::ExtensionTruncated(0x1234)
             ]
         );
+    }
+
+    #[test]
+    fn sni_length_off_by_one_is_reported() {
+        // Like the generated hellos of censorlab/experiments/04_shadowsocks/pcap/test.pcap
+        // (tcp.stream 3): the server_name extension length is one byte short, which leaves the
+        // host name cut and one stray byte after the extension.
+        let mut sni_data = b"\x00\x0c\x00\x00\x0aamazon.co".to_vec();
+        let mut body = client_hello_body(&[0xc02c], &[(EXT_SERVER_NAME, sni_data.clone())]);
+        // The stray byte belongs to the extensions block (whose length counts it).
+        body.push(b'm');
+        let at = body.len() - 1 - sni_data.len() - 4 - 2;
+        let block_len = u16::from_be_bytes([body[at], body[at + 1]]) + 1;
+        body[at..at + 2].copy_from_slice(&block_len.to_be_bytes());
+        sni_data.clear();
+        let ch = parse_client_hello(&body, origin()).unwrap();
+        assert_eq!(ch.sni, None);
+        assert_eq!(
+            ch.anomalies,
+            [
+                HelloAnomaly::ExtensionsTrailingBytes(1),
+                HelloAnomaly::ExtensionPartlyDecoded(EXT_SERVER_NAME)
+            ]
+        );
+        let bad_alpn = client_hello_body(&[0x1301], &[ext(EXT_ALPN, b"\x00\x04\x02h2\x05")]);
+        let ch = parse_client_hello(&bad_alpn, origin()).unwrap();
+        assert_eq!(
+            ch.anomalies,
+            [HelloAnomaly::ExtensionPartlyDecoded(EXT_ALPN)]
+        );
+        assert_eq!(ch.alpn, ["h2"]);
     }
 
     #[test]
