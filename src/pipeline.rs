@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::capture::{CaptureReader, Frame, FrameContent, InputSource, ReadEnd};
-use crate::decode::{self, link, ip_proto, DecodeError, Inner, IpHeader, Transport};
+use crate::decode::{self, ip_proto, link, DecodeError, Inner, IpHeader, Transport};
 use crate::defrag::{DefragLimits, DefragOutcome, Defragmenter};
 use crate::detect::{self, DetectConfig, Detector, FlowView};
 use crate::diag::{DiagnosticKind, Diagnostics};
@@ -124,10 +124,7 @@ pub fn analyze_reader(
         last_ts = Some(last_ts.map_or(frame.ts, |l| l.max(frame.ts)));
         a.on_frame(&frame);
     }
-    let read_end = reader
-        .end_state()
-        .cloned()
-        .unwrap_or(ReadEnd::Complete);
+    let read_end = reader.end_state().cloned().unwrap_or(ReadEnd::Complete);
     let summary = CaptureSummary {
         format: reader.format(),
         compression: reader.compression().to_vec(),
@@ -156,7 +153,11 @@ struct TcpState {
     app_label_set: bool,
     prefix_full_reported: [bool; 2],
     /// HTTP response heads waiting for their body excerpt: (frames, ts, head).
-    pending_response: Option<(Vec<FrameNumber>, Timestamp, Box<crate::proto::http::parse::ResponseHead>)>,
+    pending_response: Option<(
+        Vec<FrameNumber>,
+        Timestamp,
+        Box<crate::proto::http::parse::ResponseHead>,
+    )>,
 }
 
 struct UdpState {
@@ -242,16 +243,19 @@ impl Analyzer {
                 link::NetProto::Ip => self.on_ip(ctx, net.bytes, 0),
                 link::NetProto::Other(ty) => {
                     self.packets.not_ip += 1;
-                    self.diags.note(DiagnosticKind::LinkPayloadNotIp, Some(ctx.number), || {
-                        format!("frame {}: network protocol 0x{ty:04x}, not IP", ctx.number)
-                    });
+                    self.diags
+                        .note(DiagnosticKind::LinkPayloadNotIp, Some(ctx.number), || {
+                            format!("frame {}: network protocol 0x{ty:04x}, not IP", ctx.number)
+                        });
                 }
             },
             Err(link::LinkError::Unsupported(lt)) => {
                 self.packets.undecoded += 1;
-                self.diags.note(DiagnosticKind::LinkTypeUnsupported, Some(ctx.number), || {
-                    format!("frame {}: link type {lt} is not decoded", ctx.number)
-                });
+                self.diags.note(
+                    DiagnosticKind::LinkTypeUnsupported,
+                    Some(ctx.number),
+                    || format!("frame {}: link type {lt} is not decoded", ctx.number),
+                );
             }
             Err(link::LinkError::Invalid(why)) => {
                 self.packets.undecoded += 1;
@@ -316,7 +320,8 @@ impl Analyzer {
             DecodeError::Udp(d) => (DiagnosticKind::UdpHeaderInvalid, d),
             DecodeError::Icmp(d) => (DiagnosticKind::IcmpInvalid, d),
         };
-        self.diags.note(kind, Some(n), || format!("frame {n}: {detail}"));
+        self.diags
+            .note(kind, Some(n), || format!("frame {n}: {detail}"));
     }
 
     fn tunnel(&mut self, ctx: FrameCtx, inner: Inner<'_>, depth: u8) {
@@ -324,9 +329,16 @@ impl Analyzer {
             return;
         }
         if depth >= MAX_TUNNEL_DEPTH {
-            self.diags.note(DiagnosticKind::TunnelDepthExceeded, Some(ctx.number), || {
-                format!("frame {}: more than {MAX_TUNNEL_DEPTH} nested tunnels", ctx.number)
-            });
+            self.diags.note(
+                DiagnosticKind::TunnelDepthExceeded,
+                Some(ctx.number),
+                || {
+                    format!(
+                        "frame {}: more than {MAX_TUNNEL_DEPTH} nested tunnels",
+                        ctx.number
+                    )
+                },
+            );
             return;
         }
         let next = depth + 1;
@@ -336,9 +348,10 @@ impl Analyzer {
                 Ok(net) if net.proto == link::NetProto::Ip => self.on_ip(ctx, net.bytes, next),
                 Ok(_) => {}
                 Err(link::LinkError::Invalid(why)) => {
-                    self.diags.note(DiagnosticKind::LinkHeaderInvalid, Some(ctx.number), || {
-                        format!("frame {}: tunnelled Ethernet: {why}", ctx.number)
-                    })
+                    self.diags
+                        .note(DiagnosticKind::LinkHeaderInvalid, Some(ctx.number), || {
+                            format!("frame {}: tunnelled Ethernet: {why}", ctx.number)
+                        })
                 }
                 Err(link::LinkError::Unsupported(_)) => {}
             },
@@ -353,7 +366,14 @@ impl Analyzer {
         }
     }
 
-    fn on_l4(&mut self, ctx: FrameCtx, ip: &IpHeader, payload: &[u8], depth: u8, reassembled: bool) {
+    fn on_l4(
+        &mut self,
+        ctx: FrameCtx,
+        ip: &IpHeader,
+        payload: &[u8],
+        depth: u8,
+        reassembled: bool,
+    ) {
         match ip.protocol {
             ip_proto::IPIP | ip_proto::IPV6 => {
                 self.tunnel(ctx, Inner::Ip(payload), depth);
@@ -454,9 +474,16 @@ impl Analyzer {
             Lookup::Full => {
                 self.packets.untracked += 1;
                 let max = self.limits.flows.max_flows;
-                self.diags.note(DiagnosticKind::LimitReachedFlowTable, Some(ctx.number), || {
-                    format!("frame {}: {max} flows tracked; this packet's flow was not analyzed", ctx.number)
-                });
+                self.diags.note(
+                    DiagnosticKind::LimitReachedFlowTable,
+                    Some(ctx.number),
+                    || {
+                        format!(
+                            "frame {}: {max} flows tracked; this packet's flow was not analyzed",
+                            ctx.number
+                        )
+                    },
+                );
                 for f in ended {
                     self.end_flow(f);
                 }
@@ -596,11 +623,16 @@ impl Analyzer {
                 conflict,
             });
         }
-        let mid_stream = [conn.half(Direction::ClientToServer).isn.is_none(), conn.half(Direction::ServerToClient).isn.is_none()];
+        let mid_stream = [
+            conn.half(Direction::ClientToServer).isn.is_none(),
+            conn.half(Direction::ServerToClient).isn.is_none(),
+        ];
         let mut dns_messages = Vec::new();
         for item in self.items.drain(..) {
             let frames = {
-                let mut f = conn.stream(item.dir).frames_for(item.start, item.end.max(item.start + 1));
+                let mut f = conn
+                    .stream(item.dir)
+                    .frames_for(item.start, item.end.max(item.start + 1));
                 if !f.contains(&ctx.number) && item.dir == dir {
                     f.push(ctx.number);
                     f.sort();
@@ -666,9 +698,11 @@ impl Analyzer {
             match parse_message(data, &self.dns_limits) {
                 Ok(m) => Some(m),
                 Err(e) => {
-                    self.diags.note(DiagnosticKind::DnsMessageMalformed, Some(ctx.number), || {
-                        format!("frame {}: {e}", ctx.number)
-                    });
+                    self.diags.note(
+                        DiagnosticKind::DnsMessageMalformed,
+                        Some(ctx.number),
+                        || format!("frame {}: {e}", ctx.number),
+                    );
                     None
                 }
             }
@@ -700,9 +734,16 @@ impl Analyzer {
             Lookup::Full => {
                 self.packets.untracked += 1;
                 let max = self.limits.flows.max_flows;
-                self.diags.note(DiagnosticKind::LimitReachedFlowTable, Some(ctx.number), || {
-                    format!("frame {}: {max} flows tracked; this packet's flow was not analyzed", ctx.number)
-                });
+                self.diags.note(
+                    DiagnosticKind::LimitReachedFlowTable,
+                    Some(ctx.number),
+                    || {
+                        format!(
+                            "frame {}: {max} flows tracked; this packet's flow was not analyzed",
+                            ctx.number
+                        )
+                    },
+                );
                 for f in ended {
                     self.end_flow(f);
                 }
@@ -714,7 +755,14 @@ impl Analyzer {
         }
         let record = &mut flow.record;
         count_packet(record, dir, &ctx, ip, u64::from(udp.payload_len));
-        record.log.push(PacketRecord::new(ctx.number, ctx.ts, dir, ip, None, udp.payload_len));
+        record.log.push(PacketRecord::new(
+            ctx.number,
+            ctx.ts,
+            dir,
+            ip,
+            None,
+            udp.payload_len,
+        ));
         if udp.payload_len > 0 {
             record.history.add_dir('d', dir);
         }
@@ -771,9 +819,13 @@ impl Analyzer {
         msg: DnsMessage,
     ) {
         if let Some(m) = &msg.malformed {
-            self.diags.note(DiagnosticKind::DnsMessageMalformed, Some(frame), || {
-                format!("frame {frame}: {m}")
-            });
+            self.diags
+                .note(DiagnosticKind::DnsMessageMalformed, Some(frame), || {
+                    format!(
+                    "frame {frame}: DNS message malformed ({:?} at byte {} in the {:?} section)",
+                    m.kind, m.offset, m.section
+                )
+                });
         }
         let event = if msg.is_response() {
             let (query, nth) = self.dns.on_response(flow_id, frame, ts, ip, &msg);
@@ -788,8 +840,16 @@ impl Analyzer {
                 nth,
             }
         } else {
-            let (retransmission, closed) =
-                self.dns.on_query(key, flow_id, transport, frame, ts, ip, &msg, &mut self.diags);
+            let (retransmission, closed) = self.dns.on_query(
+                key,
+                flow_id,
+                transport,
+                frame,
+                ts,
+                ip,
+                &msg,
+                &mut self.diags,
+            );
             self.dispatch_transactions(closed, None);
             ProtoEvent::DnsQuery {
                 transport,
@@ -848,7 +908,14 @@ impl Analyzer {
 
     // ----- ICMP --------------------------------------------------------------------------
 
-    fn on_icmp(&mut self, ctx: FrameCtx, ip: &IpHeader, icmp: decode::IcmpHeader, quoted: &[u8], depth: u8) {
+    fn on_icmp(
+        &mut self,
+        ctx: FrameCtx,
+        ip: &IpHeader,
+        icmp: decode::IcmpHeader,
+        quoted: &[u8],
+        depth: u8,
+    ) {
         if !icmp.is_error() {
             return;
         }
@@ -868,15 +935,20 @@ impl Analyzer {
         let sport = u16::from_be_bytes([ports[0], ports[1]]);
         let dport = u16::from_be_bytes([ports[2], ports[3]]);
         let quoted_seq = if proto == L4Proto::Tcp {
-            inner
-                .payload
-                .get(4..8)
-                .map(|b| crate::proto::tcp::seq::SeqNumber(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
+            inner.payload.get(4..8).map(|b| {
+                crate::proto::tcp::seq::SeqNumber(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            })
         } else {
             None
         };
-        let src = Endpoint { addr: h.src, port: sport };
-        let dst = Endpoint { addr: h.dst, port: dport };
+        let src = Endpoint {
+            addr: h.src,
+            port: sport,
+        };
+        let dst = Endpoint {
+            addr: h.dst,
+            port: dport,
+        };
         let key = FlowKey::new(proto, src, dst, depth);
         let Some(flow) = self.flows.get_mut(&key) else {
             return;
@@ -925,7 +997,10 @@ impl Analyzer {
             };
             let mut dns_messages = Vec::new();
             for item in items {
-                let frames = state.tcp.stream(item.dir).frames_for(item.start, item.end.max(item.start + 1));
+                let frames = state
+                    .tcp
+                    .stream(item.dir)
+                    .frames_for(item.start, item.end.max(item.start + 1));
                 app_item(
                     item,
                     frames,
@@ -948,7 +1023,12 @@ impl Analyzer {
                 });
             }
             state.tcp.release(&mut self.budget);
-            if flow.record.end.is_none() || matches!(flow.record.end, Some(FlowEnd::IdleTimeout | FlowEnd::CaptureEnd)) {
+            if flow.record.end.is_none()
+                || matches!(
+                    flow.record.end,
+                    Some(FlowEnd::IdleTimeout | FlowEnd::CaptureEnd)
+                )
+            {
                 if let Some(end) = tcp_end(&state.tcp) {
                     flow.record.end = Some(end);
                 }
@@ -1033,7 +1113,13 @@ fn flow_view(flow: &Flow<Conn>) -> FlowView<'_> {
     }
 }
 
-fn count_packet(record: &mut FlowRecord, dir: Direction, ctx: &FrameCtx, _ip: &IpHeader, payload: u64) {
+fn count_packet(
+    record: &mut FlowRecord,
+    dir: Direction,
+    ctx: &FrameCtx,
+    _ip: &IpHeader,
+    payload: u64,
+) {
     let s = &mut record.stats[dir.index()];
     s.packets += 1;
     s.bytes += u64::from(ctx.wire_len);
@@ -1051,7 +1137,11 @@ fn tcp_end(conn: &TcpConn) -> Option<FlowEnd> {
     let c = conn.half(Direction::ClientToServer);
     let s = conn.half(Direction::ServerToClient);
     let first_rst = match (c.first_rst, s.first_rst) {
-        (Some(a), Some(b)) => Some(if a <= b { Direction::ClientToServer } else { Direction::ServerToClient }),
+        (Some(a), Some(b)) => Some(if a <= b {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        }),
         (Some(_), None) => Some(Direction::ClientToServer),
         (None, Some(_)) => Some(Direction::ServerToClient),
         (None, None) => None,
@@ -1125,7 +1215,11 @@ fn app_item(
     frames: Vec<FrameNumber>,
     ctx: FrameCtx,
     record: &mut FlowRecord,
-    pending_response: &mut Option<(Vec<FrameNumber>, Timestamp, Box<crate::proto::http::parse::ResponseHead>)>,
+    pending_response: &mut Option<(
+        Vec<FrameNumber>,
+        Timestamp,
+        Box<crate::proto::http::parse::ResponseHead>,
+    )>,
     mid_stream: [bool; 2],
     diags: &mut Diagnostics,
     events: &mut Vec<ProtoEvent>,
@@ -1169,15 +1263,30 @@ fn app_item(
             }),
             TlsEvent::Malformed { offset, reason } => {
                 if !mid_stream[dir.index()] {
-                    diags.note(DiagnosticKind::TlsMessageMalformed, Some(first_frame), || {
-                        format!("flow {}: TLS {} at stream offset {offset}: {reason:?}", record.id, crate::finding::from_whom(dir))
-                    });
+                    diags.note(
+                        DiagnosticKind::TlsMessageMalformed,
+                        Some(first_frame),
+                        || {
+                            format!(
+                                "flow {}: TLS {} at stream offset {offset}: {reason:?}",
+                                record.id,
+                                crate::finding::from_whom(dir)
+                            )
+                        },
+                    );
                 }
             }
             TlsEvent::LimitReached { offset, limit } => {
-                diags.note(DiagnosticKind::TlsMessageMalformed, Some(first_frame), || {
-                    format!("flow {}: TLS limit at stream offset {offset}: {limit:?}", record.id)
-                });
+                diags.note(
+                    DiagnosticKind::TlsMessageMalformed,
+                    Some(first_frame),
+                    || {
+                        format!(
+                            "flow {}: TLS limit at stream offset {offset}: {limit:?}",
+                            record.id
+                        )
+                    },
+                );
             }
             TlsEvent::OtherHandshake { .. }
             | TlsEvent::ChangeCipherSpec { .. }
@@ -1224,16 +1333,34 @@ fn app_item(
             }
             HttpEvent::Malformed { offset, reason } => {
                 if !mid_stream[dir.index()] {
-                    diags.note(DiagnosticKind::HttpMessageMalformed, Some(first_frame), || {
-                        format!("flow {}: HTTP {} at stream offset {offset}: {reason}", record.id, crate::finding::from_whom(dir))
-                    });
+                    diags.note(
+                        DiagnosticKind::HttpMessageMalformed,
+                        Some(first_frame),
+                        || {
+                            format!(
+                                "flow {}: HTTP {} at stream offset {offset}: {reason}",
+                                record.id,
+                                crate::finding::from_whom(dir)
+                            )
+                        },
+                    );
                 }
             }
             HttpEvent::LimitReached { offset, limit } => {
-                diags.note(DiagnosticKind::HttpMessageMalformed, Some(first_frame), || {
-                    format!("flow {}: HTTP limit at stream offset {offset}: {limit:?}", record.id)
-                });
+                diags.note(
+                    DiagnosticKind::HttpMessageMalformed,
+                    Some(first_frame),
+                    || {
+                        format!(
+                            "flow {}: HTTP limit at stream offset {offset}: {limit:?}",
+                            record.id
+                        )
+                    },
+                );
             }
+            HttpEvent::BodyEnd { .. }
+            | HttpEvent::ProtocolSwitch { .. }
+            | HttpEvent::IncompleteHead { .. } => {}
         },
         AppItemKind::Dns(bytes) => match parse_message(&bytes, &DnsLimits::default()) {
             Ok(m) => {
@@ -1242,9 +1369,11 @@ fn app_item(
                 }
                 dns_messages.push((dir, first_frame, m));
             }
-            Err(e) => diags.note(DiagnosticKind::DnsMessageMalformed, Some(first_frame), || {
-                format!("flow {}: DNS over TCP: {e}", record.id)
-            }),
+            Err(e) => diags.note(
+                DiagnosticKind::DnsMessageMalformed,
+                Some(first_frame),
+                || format!("flow {}: DNS over TCP: {e}", record.id),
+            ),
         },
     }
 }

@@ -48,8 +48,11 @@ pub struct LimitArgs {
     /// counted but not analyzed (reported as limit_reached_flow_table).
     #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_flows: u64,
-    /// A flow with no packet for this many seconds of capture time is ended.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    /// A flow with no packet for this many seconds of capture time is ended (a later packet on
+    /// the same addresses and ports starts a new flow). The default of an hour keeps flows the
+    /// same as Wireshark's conversations on ordinary captures; lower it for captures with
+    /// millions of flows.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub flow_timeout: u64,
     /// Bytes kept from the start of each direction of a TCP stream for parsing TLS and HTTP
     /// and for checking retransmitted bytes.
@@ -200,9 +203,15 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
             .map_err(|e| anyhow::anyhow!("cannot create output directory {}: {e}", d.display()))?;
     }
     // Refuse to clobber before spending time on the analysis.
-    for p in [Some(&args.output).filter(|_| matches!(target, OutputTarget::File(_))).map(PathBuf::from), args.flows.clone(), args.diagnostics.clone()]
-        .into_iter()
-        .flatten()
+    for p in [
+        Some(&args.output)
+            .filter(|_| matches!(target, OutputTarget::File(_)))
+            .map(PathBuf::from),
+        args.flows.clone(),
+        args.diagnostics.clone(),
+    ]
+    .into_iter()
+    .flatten()
     {
         if !args.force && p.exists() {
             anyhow::bail!(
@@ -213,7 +222,10 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
         for i in &inputs {
             if let InputSource::Path(ip) = i {
                 if same_file(ip, &p) {
-                    anyhow::bail!("output {} is also an input: refusing to overwrite a capture", p.display());
+                    anyhow::bail!(
+                        "output {} is also an input: refusing to overwrite a capture",
+                        p.display()
+                    );
                 }
             }
         }
@@ -263,7 +275,10 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
 fn flows(args: FlowsArgs) -> anyhow::Result<u8> {
     let target = OutputTarget::from_arg(&args.output);
     if let OutputTarget::Dir(d) = &target {
-        anyhow::bail!("`tamper flows --output` takes a file or `-`, not a directory ({})", d.display());
+        anyhow::bail!(
+            "`tamper flows --output` takes a file or `-`, not a directory ({})",
+            d.display()
+        );
     }
     let inputs = inputs(&args.inputs, false)?;
     let options = Options {
@@ -276,7 +291,11 @@ fn flows(args: FlowsArgs) -> anyhow::Result<u8> {
     let write = |w: &mut dyn Write| -> io::Result<()> {
         match args.format {
             FlowsFormat::Table => {
-                let all: Vec<_> = report.captures.iter().flat_map(|c| c.flows.iter().cloned()).collect();
+                let all: Vec<_> = report
+                    .captures
+                    .iter()
+                    .flat_map(|c| c.flows.iter().cloned())
+                    .collect();
                 crate::report::write_flow_table(&all, w)
             }
             FlowsFormat::Csv => report.write_flows(ReportFormat::Csv, w),

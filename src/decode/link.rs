@@ -218,11 +218,18 @@ fn mpls(mut data: &[u8], vlans: u8) -> Result<NetSlice<'_>, LinkError> {
 }
 
 fn pppoe(data: &[u8], vlans: u8) -> Result<NetSlice<'_>, LinkError> {
-    if data.len() < PPPOE_HEADER_LEN + 2 {
-        return Err(short("PPPoE session", PPPOE_HEADER_LEN + 2, data));
+    if data.len() < PPPOE_HEADER_LEN + 1 {
+        return Err(short("PPPoE session", PPPOE_HEADER_LEN + 1, data));
     }
-    let proto = be16(data, PPPOE_HEADER_LEN).unwrap_or(0);
-    Ok(ppp_protocol(proto, tail(data, PPPOE_HEADER_LEN + 2), vlans))
+    // PPP protocol field compression applies inside PPPoE too (RFC 1661 §6.5).
+    let body = tail(data, PPPOE_HEADER_LEN);
+    match body.first() {
+        Some(b) if b & 1 == 1 => Ok(ppp_protocol(u16::from(*b), tail(body, 1), vlans)),
+        _ => {
+            let proto = be16(body, 0).unwrap_or(0);
+            Ok(ppp_protocol(proto, tail(body, 2), vlans))
+        }
+    }
 }
 
 fn ppp(data: &[u8]) -> Result<NetSlice<'_>, LinkError> {

@@ -223,8 +223,10 @@ impl Defragmenter {
             });
         }
         let complete = match (d.total, d.first) {
+            // Complete once [0, total) is covered (a fragment may reach past the announced end:
+            // its extra bytes are dropped, as Wireshark and the Linux stack do).
             (Some(t), Some(_)) => {
-                d.covered.first() == Some(&(0, t)) || (t == 0 && d.covered.is_empty())
+                t == 0 || d.covered.first().is_some_and(|&(s, e)| s == 0 && e >= t)
             }
             _ => false,
         };

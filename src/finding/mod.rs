@@ -224,7 +224,12 @@ impl FindingBuilder {
     }
 
     /// Sets the trigger.
-    pub fn trigger(mut self, kind: &'static str, value: impl Into<String>, frame: Option<FrameNumber>) -> Self {
+    pub fn trigger(
+        mut self,
+        kind: &'static str,
+        value: impl Into<String>,
+        frame: Option<FrameNumber>,
+    ) -> Self {
         self.finding.trigger = Some(Trigger {
             kind,
             value: value.into(),

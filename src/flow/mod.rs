@@ -9,14 +9,13 @@
 
 mod table;
 
-
 use serde::{Serialize, Serializer};
 
 pub use table::{decide_roles, Flow, FlowLimits, FlowTable, Lookup, RoleHint};
 
 use crate::decode::{IpHeader, TcpFlags};
-pub use crate::ids::{Endpoint, L4Proto};
 use crate::ids::{Direction, FlowId, FrameNumber};
+pub use crate::ids::{Endpoint, L4Proto};
 use crate::time::{Span, Timestamp};
 
 /// Direction-neutral flow key: endpoints in sorted order.

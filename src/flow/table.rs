@@ -17,7 +17,8 @@ pub struct FlowLimits {
     /// `emergency_idle` are expired early; if that frees nothing, packets of new flows are
     /// counted but not analyzed and `limit_reached_flow_table` is reported.
     pub max_flows: usize,
-    /// A flow with no packet for this long is ended (`--flow-timeout`).
+    /// A flow with no packet for this long is ended (`--flow-timeout`, default one hour so that
+    /// flows match Wireshark's conversations on ordinary captures).
     pub idle_timeout: Span,
     /// A TCP flow that has closed (FIN both ways or RST) is kept this long for late packets.
     pub closed_timeout: Span,
@@ -33,7 +34,7 @@ impl Default for FlowLimits {
     fn default() -> Self {
         FlowLimits {
             max_flows: 1_000_000,
-            idle_timeout: Span::from_secs(600),
+            idle_timeout: Span::from_secs(3600),
             closed_timeout: Span::from_secs(120),
             emergency_idle: Span::from_secs(30),
             log_head: 12,

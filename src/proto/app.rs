@@ -13,7 +13,14 @@ const HTTP_PORTS: &[u16] = &[80, 3128, 8000, 8008, 8080, 8888];
 const DNS_PORT: u16 = 53;
 /// HTTP/1.x request methods recognised at the start of a client stream.
 const HTTP_METHODS: &[&[u8]] = &[
-    b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ", b"PATCH ",
+    b"GET ",
+    b"POST ",
+    b"HEAD ",
+    b"PUT ",
+    b"DELETE ",
+    b"OPTIONS ",
+    b"CONNECT ",
+    b"PATCH ",
     b"TRACE ",
 ];
 
@@ -89,6 +96,8 @@ pub struct TcpApps {
     kind: Option<AppKind>,
     parsers: [Parser; 2],
     server_port: u16,
+    /// Stream offset and length of the latest HTTP head per direction, to place bodies.
+    last_head: [(u64, u64); 2],
 }
 
 impl std::fmt::Debug for TcpApps {
@@ -104,6 +113,7 @@ impl TcpApps {
             kind: None,
             parsers: [Parser::Done, Parser::Done],
             server_port,
+            last_head: [(0, 0); 2],
         }
     }
 
@@ -122,29 +132,39 @@ impl TcpApps {
 
     fn decide(&mut self, dir: Direction, first: &[u8]) {
         let port = self.server_port;
-        let kind = if dir == Direction::ClientToServer && looks_like_tls(first) {
+        let client = dir == Direction::ClientToServer;
+        let http_start = if client {
+            HTTP_METHODS.iter().any(|m| first.starts_with(m))
+        } else {
+            first.starts_with(b"HTTP/1.")
+        };
+        let kind = if client && looks_like_tls(first) {
             AppKind::Tls
-        } else if dir == Direction::ClientToServer && HTTP_METHODS.iter().any(|m| first.starts_with(m)) {
-            AppKind::Http
-        } else if dir == Direction::ServerToClient && first.starts_with(b"HTTP/1.") {
+        } else if http_start {
             AppKind::Http
         } else if port == DNS_PORT {
             AppKind::Dns
         } else if TLS_PORTS.contains(&port) && looks_like_tls(first) {
             AppKind::Tls
-        } else if HTTP_PORTS.contains(&port) && dir == Direction::ClientToServer {
+        } else if HTTP_PORTS.contains(&port) && client {
             AppKind::Http
         } else {
             AppKind::Other
         };
         self.kind = Some(kind);
         self.parsers = match kind {
-            AppKind::Tls => [Parser::Tls(TlsScanner::new()), Parser::Tls(TlsScanner::new())],
+            AppKind::Tls => [
+                Parser::Tls(TlsScanner::new()),
+                Parser::Tls(TlsScanner::new()),
+            ],
             AppKind::Http => [
                 Parser::Http(HttpScanner::requests()),
                 Parser::Http(HttpScanner::responses()),
             ],
-            AppKind::Dns => [Parser::Dns(DnsTcpFramer::new()), Parser::Dns(DnsTcpFramer::new())],
+            AppKind::Dns => [
+                Parser::Dns(DnsTcpFramer::new()),
+                Parser::Dns(DnsTcpFramer::new()),
+            ],
             AppKind::Other => [Parser::Done, Parser::Done],
         };
     }
@@ -159,7 +179,6 @@ impl TcpApps {
             }
             self.decide(dir, bytes);
         }
-        let other = dir.reverse().index();
         let (mine, theirs) = if dir.index() == 0 {
             let (a, b) = self.parsers.split_at_mut(1);
             (&mut a[0], &mut b[0])
@@ -167,7 +186,6 @@ impl TcpApps {
             let (a, b) = self.parsers.split_at_mut(1);
             (&mut b[0], &mut a[0])
         };
-        let _ = other;
         match mine {
             Parser::Tls(scanner) => {
                 for ev in scanner.feed(bytes) {
@@ -182,10 +200,11 @@ impl TcpApps {
             }
             Parser::Http(scanner) => {
                 for ev in scanner.feed(bytes) {
-                    if let (HttpEvent::RequestHead(head), Parser::Http(resp)) = (&ev, &mut *theirs) {
+                    if let (HttpEvent::RequestHead(head), Parser::Http(resp)) = (&ev, &mut *theirs)
+                    {
                         resp.expect_response_to(&head.method);
                     }
-                    let (start, end) = http_span(&ev, offset, bytes.len());
+                    let (start, end) = http_span(&ev, &mut self.last_head[dir.index()]);
                     out.push(AppItem {
                         dir,
                         start,
@@ -212,7 +231,7 @@ impl TcpApps {
     pub fn finish(&mut self, dir: Direction, out: &mut Vec<AppItem>) {
         if let Parser::Http(scanner) = &mut self.parsers[dir.index()] {
             for ev in scanner.finish() {
-                let (start, end) = http_span(&ev, scanner.stream_offset(), 0);
+                let (start, end) = http_span(&ev, &mut self.last_head[dir.index()]);
                 out.push(AppItem {
                     dir,
                     start,
@@ -231,7 +250,10 @@ fn tls_span(ev: &TlsEvent) -> (u64, u64) {
             h.stream_offset,
             h.stream_offset + u64::from(h.record_count) * 5 + 4 + u64::from(h.handshake_len),
         ),
-        TlsEvent::ServerHello(h) => (h.stream_offset, h.stream_offset + u64::from(h.record_count) * 5 + 4),
+        TlsEvent::ServerHello(h) => (
+            h.stream_offset,
+            h.stream_offset + u64::from(h.record_count) * 5 + 4,
+        ),
         TlsEvent::Certificate(c) => (c.stream_offset, c.stream_offset + 9),
         TlsEvent::OtherHandshake { offset, len, .. } => (*offset, offset + 9 + u64::from(*len)),
         TlsEvent::ChangeCipherSpec { offset }
@@ -243,15 +265,29 @@ fn tls_span(ev: &TlsEvent) -> (u64, u64) {
     }
 }
 
-/// Stream range of an HTTP event.
-fn http_span(ev: &HttpEvent, feed_offset: u64, feed_len: usize) -> (u64, u64) {
-    let _ = (feed_offset, feed_len);
+/// Stream range of an HTTP event; remembers head positions so bodies can be placed.
+fn http_span(ev: &HttpEvent, last_head: &mut (u64, u64)) -> (u64, u64) {
     match ev {
-        HttpEvent::RequestHead(h) => (h.stream_offset, h.stream_offset + h.head_len as u64),
-        HttpEvent::ResponseHead(h) => (h.stream_offset, h.stream_offset + h.head_len as u64),
-        HttpEvent::Body(b) => (b.body_offset, b.body_offset + b.excerpt.len().max(1) as u64),
-        HttpEvent::Malformed { offset, .. } | HttpEvent::LimitReached { offset, .. } => {
-            (*offset, offset + 1)
+        HttpEvent::RequestHead(h) => {
+            *last_head = (h.stream_offset, h.head_len as u64);
+            (h.stream_offset, h.stream_offset + h.head_len as u64)
         }
+        HttpEvent::ResponseHead(h) => {
+            *last_head = (h.stream_offset, h.head_len as u64);
+            (h.stream_offset, h.stream_offset + h.head_len as u64)
+        }
+        HttpEvent::Body(b) => {
+            let start = if b.head_offset == last_head.0 {
+                last_head.0 + last_head.1
+            } else {
+                b.head_offset
+            };
+            (start, start + (b.excerpt.len() as u64).max(1))
+        }
+        HttpEvent::BodyEnd { head_offset, .. } => (*head_offset, head_offset + 1),
+        HttpEvent::ProtocolSwitch { offset }
+        | HttpEvent::IncompleteHead { offset, .. }
+        | HttpEvent::Malformed { offset, .. }
+        | HttpEvent::LimitReached { offset, .. } => (*offset, offset + 1),
     }
 }

@@ -212,10 +212,8 @@ impl DnsTracker {
         let Some(keys) = self.by_flow.remove(&flow) else {
             return Vec::new();
         };
-        let mut out: Vec<ClosedTransaction> = keys
-            .into_iter()
-            .filter_map(|k| self.take(&k))
-            .collect();
+        let mut out: Vec<ClosedTransaction> =
+            keys.into_iter().filter_map(|k| self.take(&k)).collect();
         out.sort_by_key(|c| c.query.frame);
         out
     }

@@ -80,7 +80,11 @@ fn capture(s: &mut String, c: &CaptureReport) {
             )
         };
         let _ = writeln!(s, "| Format | {}{} |", sum.format, comp);
-        let mut links: Vec<String> = sum.interfaces.iter().map(|i| i.link_type.to_string()).collect();
+        let mut links: Vec<String> = sum
+            .interfaces
+            .iter()
+            .map(|i| i.link_type.to_string())
+            .collect();
         links.dedup();
         let _ = writeln!(s, "| Link types | {} |", cell(&links.join(", ")));
         let _ = writeln!(s, "| Frames | {} ({} bytes) |", sum.frames, sum.bytes);
@@ -109,7 +113,10 @@ fn findings(s: &mut String, c: &CaptureReport) {
         return;
     }
     if c.findings.is_empty() {
-        let _ = writeln!(s, "### Findings\n\nNo interference found in this capture.\n");
+        let _ = writeln!(
+            s,
+            "### Findings\n\nNo interference found in this capture.\n"
+        );
         return;
     }
     let _ = writeln!(s, "### Findings ({})\n", c.findings.len());
@@ -121,7 +128,11 @@ fn findings(s: &mut String, c: &CaptureReport) {
                 .filter(|f| f.class == class && f.confidence == conf)
                 .count()
         };
-        let (h, m, l) = (count(Confidence::High), count(Confidence::Medium), count(Confidence::Low));
+        let (h, m, l) = (
+            count(Confidence::High),
+            count(Confidence::Medium),
+            count(Confidence::Low),
+        );
         if h + m + l > 0 {
             let _ = writeln!(s, "| {class} | {h} | {m} | {l} |");
         }
@@ -174,7 +185,10 @@ fn evidence(e: &Evidence) -> (&'static str, String) {
             window,
             payload_len,
         } => {
-            let mut d = format!("frame {frame} ({role}), {}, {ts}, TTL {ttl}", direction.arrow());
+            let mut d = format!(
+                "frame {frame} ({role}), {}, {ts}, TTL {ttl}",
+                direction.arrow()
+            );
             if let Some(id) = ip_id {
                 let _ = write!(d, ", IP ID {id}");
             }
@@ -204,7 +218,10 @@ fn evidence(e: &Evidence) -> (&'static str, String) {
             ..
         } => (
             "mismatch",
-            format!("{field}: observed {observed} in frames {}, expected {expected}", join(frames)),
+            format!(
+                "{field}: observed {observed} in frames {}, expected {expected}",
+                join(frames)
+            ),
         ),
         Evidence::Payload {
             frame,
@@ -267,7 +284,8 @@ fn evidence(e: &Evidence) -> (&'static str, String) {
             reference,
             reference_ms,
         } => {
-            let mut d = format!("{what}: {delta_ms:.3} ms from frame {from_frame} to frame {to_frame}");
+            let mut d =
+                format!("{what}: {delta_ms:.3} ms from frame {from_frame} to frame {to_frame}");
             if let (Some(r), Some(ms)) = (reference, reference_ms) {
                 let _ = write!(d, " ({r}: {ms:.3} ms)");
             }
@@ -299,7 +317,10 @@ fn diagnostics(s: &mut String, c: &CaptureReport) {
         s,
         "### Diagnostics\n\nWhat tamper could not read or decode, and limits it reached. These bound what the findings above can say.\n"
     );
-    let _ = writeln!(s, "| severity | diagnostic | count | first example |\n|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| severity | diagnostic | count | first example |\n|---|---|---|---|"
+    );
     for d in &c.diagnostics {
         let example = d
             .examples
@@ -310,7 +331,13 @@ fn diagnostics(s: &mut String, c: &CaptureReport) {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        let _ = writeln!(s, "| {sev} | {} | {} | {} |", d.kind, d.count, cell(&example));
+        let _ = writeln!(
+            s,
+            "| {sev} | {} | {} | {} |",
+            d.kind,
+            d.count,
+            cell(&example)
+        );
     }
     let _ = writeln!(s);
 }
@@ -318,8 +345,18 @@ fn diagnostics(s: &mut String, c: &CaptureReport) {
 /// The `tamper flows` text table, aligned like `tshark -z conv`.
 pub(super) fn write_flow_table_text(flows: &[FlowSummary], out: &mut dyn Write) -> io::Result<()> {
     let header = [
-        "flow", "proto", "client", "server", "packets c>s", "packets s>c", "bytes c>s", "bytes s>c",
-        "start", "duration", "name", "end",
+        "flow",
+        "proto",
+        "client",
+        "server",
+        "packets c>s",
+        "packets s>c",
+        "bytes c>s",
+        "bytes s>c",
+        "start",
+        "duration",
+        "name",
+        "end",
     ];
     let rows: Vec<[String; 12]> = flows
         .iter()

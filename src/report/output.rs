@@ -24,7 +24,10 @@ impl OutputTarget {
     pub fn from_arg(arg: &str) -> OutputTarget {
         if arg == "-" {
             OutputTarget::Stdout
-        } else if arg.ends_with('/') || arg.ends_with(std::path::MAIN_SEPARATOR) || Path::new(arg).is_dir() {
+        } else if arg.ends_with('/')
+            || arg.ends_with(std::path::MAIN_SEPARATOR)
+            || Path::new(arg).is_dir()
+        {
             OutputTarget::Dir(PathBuf::from(arg))
         } else {
             OutputTarget::File(PathBuf::from(arg))
@@ -36,7 +39,9 @@ impl OutputTarget {
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
     /// The file exists and `--force` was not given.
-    #[error("{path} already exists: choose another name, delete it, or pass --force to overwrite it")]
+    #[error(
+        "{path} already exists: choose another name, delete it, or pass --force to overwrite it"
+    )]
     Exists {
         /// The file.
         path: PathBuf,
@@ -137,8 +142,14 @@ mod tests {
     #[test]
     fn targets() {
         assert_eq!(OutputTarget::from_arg("-"), OutputTarget::Stdout);
-        assert_eq!(OutputTarget::from_arg("out/"), OutputTarget::Dir("out/".into()));
-        assert_eq!(OutputTarget::from_arg("r.jsonl"), OutputTarget::File("r.jsonl".into()));
+        assert_eq!(
+            OutputTarget::from_arg("out/"),
+            OutputTarget::Dir("out/".into())
+        );
+        assert_eq!(
+            OutputTarget::from_arg("r.jsonl"),
+            OutputTarget::File("r.jsonl".into())
+        );
         let d = tempfile::tempdir().unwrap();
         assert_eq!(
             OutputTarget::from_arg(d.path().to_str().unwrap()),
@@ -155,7 +166,10 @@ mod tests {
         assert!(!p.exists(), "nothing under the final name before commit");
         f.commit().unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"{}\n");
-        assert!(matches!(AtomicFile::create(&p, false), Err(OutputError::Exists { .. })));
+        assert!(matches!(
+            AtomicFile::create(&p, false),
+            Err(OutputError::Exists { .. })
+        ));
         {
             let mut g = AtomicFile::create(&p, true).unwrap();
             g.writer().write_all(b"partial").unwrap();
