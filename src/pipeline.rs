@@ -694,15 +694,20 @@ impl Analyzer {
             port: udp.dst_port,
         };
         let is_dns_port = udp.src_port == DNS_PORT || udp.dst_port == DNS_PORT;
+        // A datagram cut by the snapshot length is parsed as far as it goes; its missing end
+        // is not a malformed message (packet_snaplen_cut already says so).
+        let cut = (data.len() as u32) < udp.payload_len;
         let dns = if is_dns_port {
             match parse_message(data, &self.dns_limits) {
                 Ok(m) => Some(m),
                 Err(e) => {
-                    self.diags.note(
-                        DiagnosticKind::DnsMessageMalformed,
-                        Some(ctx.number),
-                        || format!("frame {}: {e}", ctx.number),
-                    );
+                    if !cut {
+                        self.diags.note(
+                            DiagnosticKind::DnsMessageMalformed,
+                            Some(ctx.number),
+                            || format!("frame {}: {e}", ctx.number),
+                        );
+                    }
                     None
                 }
             }
@@ -797,7 +802,10 @@ impl Analyzer {
         for d in self.detectors.iter_mut() {
             d.on_event(&view, &packet, &mut self.sink);
         }
-        if let Some(m) = dns {
+        if let Some(mut m) = dns {
+            if cut {
+                m.malformed = None;
+            }
             self.on_dns_message(key, flow_id, L4Proto::Udp, dir, ctx.number, ctx.ts, ip, m);
         }
         for f in ended {

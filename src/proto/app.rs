@@ -130,7 +130,9 @@ impl TcpApps {
         }
     }
 
-    fn decide(&mut self, dir: Direction, first: &[u8]) {
+    /// Recognises the protocol from the first bytes of a direction; `None` when the server
+    /// spoke first with bytes that do not tell (then the client's first bytes decide).
+    fn recognise(&self, dir: Direction, first: &[u8]) -> Option<AppKind> {
         let port = self.server_port;
         let client = dir == Direction::ClientToServer;
         let http_start = if client {
@@ -138,19 +140,22 @@ impl TcpApps {
         } else {
             first.starts_with(b"HTTP/1.")
         };
-        let kind = if client && looks_like_tls(first) {
+        Some(if looks_like_tls(first) && (client || TLS_PORTS.contains(&port)) {
             AppKind::Tls
         } else if http_start {
             AppKind::Http
         } else if port == DNS_PORT {
             AppKind::Dns
-        } else if TLS_PORTS.contains(&port) && looks_like_tls(first) {
-            AppKind::Tls
-        } else if HTTP_PORTS.contains(&port) && client {
+        } else if !client {
+            return None;
+        } else if HTTP_PORTS.contains(&port) {
             AppKind::Http
         } else {
             AppKind::Other
-        };
+        })
+    }
+
+    fn decide(&mut self, kind: AppKind) {
         self.kind = Some(kind);
         self.parsers = match kind {
             AppKind::Tls => [
@@ -173,11 +178,17 @@ impl TcpApps {
     pub fn feed(&mut self, dir: Direction, offset: u64, bytes: &[u8], out: &mut Vec<AppItem>) {
         if self.kind.is_none() {
             if offset != 0 {
-                // The stream did not start where we first saw it: nothing to recognise.
-                self.kind = Some(AppKind::Other);
+                // Not the start of this direction (its first bytes were not recognisable or
+                // were missed): only the client's first bytes may still decide.
+                if dir == Direction::ClientToServer {
+                    self.decide(AppKind::Other);
+                }
                 return;
             }
-            self.decide(dir, bytes);
+            match self.recognise(dir, bytes) {
+                Some(kind) => self.decide(kind),
+                None => return,
+            }
         }
         let (mine, theirs) = if dir.index() == 0 {
             let (a, b) = self.parsers.split_at_mut(1);

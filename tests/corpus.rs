@@ -1,0 +1,151 @@
+//! Real captures from `../shared/corpus`: every file is analyzed without panic, and on every file
+//! that tshark can open tamper counts the same frames and TCP/UDP conversations as Wireshark.
+//!
+//! The expectations in `tests/corpus/tshark-expectations.tsv` were recorded with
+//! `scripts/corpus-expectations.py` (tshark 4.0); tamper never runs tshark. The corpus is not
+//! part of the repository: without it these tests print SKIPPED and pass.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+struct Expectation {
+    tshark_ok: bool,
+    frames: u64,
+    tcp: u64,
+    udp: u64,
+    message: String,
+}
+
+fn expectations() -> BTreeMap<String, Expectation> {
+    let path = common::root().join("tests/corpus/tshark-expectations.tsv");
+    let text = fs::read_to_string(&path).expect("tests/corpus/tshark-expectations.tsv");
+    let mut out = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split('\t').collect();
+        assert!(f.len() >= 5, "bad expectation line: {line}");
+        out.insert(
+            f[0].to_string(),
+            Expectation {
+                tshark_ok: f[1] == "ok",
+                frames: f[2].parse().expect("frames"),
+                tcp: f[3].parse().expect("tcp"),
+                udp: f[4].parse().expect("udp"),
+                message: f.get(5).unwrap_or(&"").to_string(),
+            },
+        );
+    }
+    out
+}
+
+fn corpus_captures(dir: &Path) -> Vec<String> {
+    fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
+        let Ok(rd) = fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, base, out);
+            } else if let Some(name) = p.file_name().and_then(|n| n.to_str()) {
+                let capture_like = [".pcap", ".pcapng", ".pcap.gz", ".pcap.xz", ".bin"]
+                    .iter()
+                    .any(|s| name.ends_with(s));
+                if capture_like {
+                    if let Ok(rel) = p.strip_prefix(base) {
+                        out.push(rel.to_string_lossy().into_owned());
+                    }
+                }
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(dir, dir, &mut v);
+    v.sort();
+    v
+}
+
+#[test]
+fn corpus_frame_and_flow_counts_match_wireshark() {
+    let Some(corpus) = common::corpus_dir() else {
+        common::skip_without_corpus("corpus_frame_and_flow_counts_match_wireshark");
+        return;
+    };
+    let expected = expectations();
+    let files = corpus_captures(&corpus);
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for rel in &files {
+        let Some(exp) = expected.get(rel) else {
+            problems.push(format!("{rel}: no recorded tshark expectation (run scripts/corpus-expectations.py)"));
+            continue;
+        };
+        let (report, _) = common::analyze_with_facts(&corpus.join(rel));
+        checked += 1;
+        let (frames, tcp, udp) = report
+            .summary
+            .as_ref()
+            .map_or((0, 0, 0), |s| (s.frames, s.flows.tcp, s.flows.udp));
+        if exp.tshark_ok {
+            if report.status.is_incomplete() {
+                problems.push(format!("{rel}: tshark reads it fully, tamper reports {:?}", report.status));
+            }
+            if (frames, tcp, udp) != (exp.frames, exp.tcp, exp.udp) {
+                problems.push(format!(
+                    "{rel}: frames/tcp/udp {frames}/{tcp}/{udp}, tshark {}/{}/{}",
+                    exp.frames, exp.tcp, exp.udp
+                ));
+            }
+        } else {
+            // tshark rejects or stops early: tamper must say the input is damaged, and read
+            // exactly the frames before the damage.
+            if !report.status.is_incomplete() {
+                problems.push(format!(
+                    "{rel}: tshark fails ({}), tamper reports it complete",
+                    exp.message
+                ));
+            }
+            if frames != exp.frames {
+                problems.push(format!("{rel}: {frames} frames read, tshark read {}", exp.frames));
+            }
+        }
+    }
+    for rel in expected.keys() {
+        if !files.contains(rel) {
+            problems.push(format!("{rel}: expected but not in the corpus"));
+        }
+    }
+    assert!(checked > 200, "only {checked} corpus captures found");
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn corpus_protocol_facts_are_extracted() {
+    let Some(corpus) = common::corpus_dir() else {
+        common::skip_without_corpus("corpus_protocol_facts_are_extracted");
+        return;
+    };
+    // Facts checked by hand in Wireshark on these real captures.
+    let cases: &[(&str, &str, &str)] = &[
+        ("censorship-detection/testdata/tripwire-1597963966.pcap", "sni", "www.wikipedia.org"),
+        ("censorship-detection/testdata/airtel_example.pcap", "host", "youporn.com"),
+        ("DnsPoison/dns.pcap", "dns", "www.chase.com"),
+        ("CenTrace/examples/pcaps/195.64.201.42_psiphon.ca_psiphon.ca_0.pcap", "sni", "psiphon.ca"),
+        ("tcpdump/tests/dns_tcp.pcap", "dns", "www.tcpdump.org"),
+        ("suricata-verify/tests/bug-4810/pppoe-session-http.pcap", "events", "http_request"),
+    ];
+    let mut problems = Vec::new();
+    for (rel, what, value) in cases {
+        let (_, facts) = common::analyze_with_facts(&corpus.join(rel));
+        let found = match *what {
+            "sni" => facts.sni.contains(*value),
+            "host" => facts.http_host.contains(*value),
+            "dns" => facts.dns_query.contains(*value),
+            _ => facts.events.contains(value),
+        };
+        if !found {
+            problems.push(format!("{rel}: {what} {value} not found; saw {facts:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
