@@ -23,7 +23,10 @@ fn expectations() -> BTreeMap<String, Expectation> {
     let path = common::root().join("tests/corpus/tshark-expectations.tsv");
     let text = fs::read_to_string(&path).expect("tests/corpus/tshark-expectations.tsv");
     let mut out = BTreeMap::new();
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let f: Vec<&str> = line.split('\t').collect();
         assert!(f.len() >= 5, "bad expectation line: {line}");
         out.insert(
@@ -77,7 +80,9 @@ fn corpus_frame_and_flow_counts_match_wireshark() {
     let mut checked = 0;
     for rel in &files {
         let Some(exp) = expected.get(rel) else {
-            problems.push(format!("{rel}: no recorded tshark expectation (run scripts/corpus-expectations.py)"));
+            problems.push(format!(
+                "{rel}: no recorded tshark expectation (run scripts/corpus-expectations.py)"
+            ));
             continue;
         };
         let (report, _) = common::analyze_with_facts(&corpus.join(rel));
@@ -88,7 +93,10 @@ fn corpus_frame_and_flow_counts_match_wireshark() {
             .map_or((0, 0, 0), |s| (s.frames, s.flows.tcp, s.flows.udp));
         if exp.tshark_ok {
             if report.status.is_incomplete() {
-                problems.push(format!("{rel}: tshark reads it fully, tamper reports {:?}", report.status));
+                problems.push(format!(
+                    "{rel}: tshark reads it fully, tamper reports {:?}",
+                    report.status
+                ));
             }
             if (frames, tcp, udp) != (exp.frames, exp.tcp, exp.udp) {
                 problems.push(format!(
@@ -106,7 +114,10 @@ fn corpus_frame_and_flow_counts_match_wireshark() {
                 ));
             }
             if frames != exp.frames {
-                problems.push(format!("{rel}: {frames} frames read, tshark read {}", exp.frames));
+                problems.push(format!(
+                    "{rel}: {frames} frames read, tshark read {}",
+                    exp.frames
+                ));
             }
         }
     }
@@ -127,12 +138,28 @@ fn corpus_protocol_facts_are_extracted() {
     };
     // Facts checked by hand in Wireshark on these real captures.
     let cases: &[(&str, &str, &str)] = &[
-        ("censorship-detection/testdata/tripwire-1597963966.pcap", "sni", "www.wikipedia.org"),
-        ("censorship-detection/testdata/airtel_example.pcap", "host", "youporn.com"),
+        (
+            "censorship-detection/testdata/tripwire-1597963966.pcap",
+            "sni",
+            "www.wikipedia.org",
+        ),
+        (
+            "censorship-detection/testdata/airtel_example.pcap",
+            "host",
+            "youporn.com",
+        ),
         ("DnsPoison/dns.pcap", "dns", "www.chase.com"),
-        ("CenTrace/examples/pcaps/195.64.201.42_psiphon.ca_psiphon.ca_0.pcap", "sni", "psiphon.ca"),
+        (
+            "CenTrace/examples/pcaps/195.64.201.42_psiphon.ca_psiphon.ca_0.pcap",
+            "sni",
+            "psiphon.ca",
+        ),
         ("tcpdump/tests/dns_tcp.pcap", "dns", "www.tcpdump.org"),
-        ("suricata-verify/tests/bug-4810/pppoe-session-http.pcap", "events", "http_request"),
+        (
+            "suricata-verify/tests/bug-4810/pppoe-session-http.pcap",
+            "events",
+            "http_request",
+        ),
     ];
     let mut problems = Vec::new();
     for (rel, what, value) in cases {

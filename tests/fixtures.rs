@@ -103,7 +103,10 @@ fn fixtures_match_their_ground_truth_and_expected_output() {
                 problems.push(format!("{p}: {what}"));
             }
         };
-        check(s.frames == t.frames as u64, format!("frames {} != {}", s.frames, t.frames));
+        check(
+            s.frames == t.frames as u64,
+            format!("frames {} != {}", s.frames, t.frames),
+        );
         check(
             s.flows.tcp == t.tcp_flows as u64 && s.flows.udp == t.udp_flows as u64,
             format!(
@@ -113,21 +116,30 @@ fn fixtures_match_their_ground_truth_and_expected_output() {
         );
         check(
             report.status.is_incomplete() == t.partial,
-            format!("partial read {:?}, expected partial={}", report.status, t.partial),
+            format!(
+                "partial read {:?}, expected partial={}",
+                report.status, t.partial
+            ),
         );
         // The ground truth gives the first and last frame that carry a timestamp; the
         // reader reports the earliest and latest (simple packet blocks have none and read as 0).
         let stamped = report.flows.iter().map(|fl| fl.first_ts.as_nanos()).min();
         if let (Some(first), Some(last)) = (t.first_ts_ns, t.last_ts_ns) {
             let ours_last = s.last_ts.map(|x| x.as_nanos());
-            check(ours_last == Some(last), format!("last ts {ours_last:?} != {last}"));
+            check(
+                ours_last == Some(last),
+                format!("last ts {ours_last:?} != {last}"),
+            );
             let ours_first = s.first_ts.map(|x| x.as_nanos());
             check(
                 ours_first == Some(first) || (ours_first == Some(0) && stamped.is_some()),
                 format!("first ts {ours_first:?} != {first}"),
             );
         } else {
-            check(s.first_ts.is_none(), "a timestamp in a capture without frames".into());
+            check(
+                s.first_ts.is_none(),
+                "a timestamp in a capture without frames".into(),
+            );
         }
         let diag_names: Vec<&str> = report.diagnostics.iter().map(|d| d.kind.as_str()).collect();
         for fact in &t.facts {
@@ -146,7 +158,14 @@ fn fixtures_match_their_ground_truth_and_expected_output() {
                     .facts
                     .iter()
                     .any(|fact| matches!(fact, Fact::Diagnostic(x) if x.name() == d.kind.as_str()));
-                check(expected, format!("unexpected diagnostic {} ({:?})", d.kind, d.examples.first()));
+                check(
+                    expected,
+                    format!(
+                        "unexpected diagnostic {} ({:?})",
+                        d.kind,
+                        d.examples.first()
+                    ),
+                );
             }
         }
         let expected_path = dir.join(format!("{p}.expected.jsonl"));

@@ -140,19 +140,21 @@ impl TcpApps {
         } else {
             first.starts_with(b"HTTP/1.")
         };
-        Some(if looks_like_tls(first) && (client || TLS_PORTS.contains(&port)) {
-            AppKind::Tls
-        } else if http_start {
-            AppKind::Http
-        } else if port == DNS_PORT {
-            AppKind::Dns
-        } else if !client {
-            return None;
-        } else if HTTP_PORTS.contains(&port) {
-            AppKind::Http
-        } else {
-            AppKind::Other
-        })
+        Some(
+            if looks_like_tls(first) && (client || TLS_PORTS.contains(&port)) {
+                AppKind::Tls
+            } else if http_start {
+                AppKind::Http
+            } else if port == DNS_PORT {
+                AppKind::Dns
+            } else if !client {
+                return None;
+            } else if HTTP_PORTS.contains(&port) {
+                AppKind::Http
+            } else {
+                AppKind::Other
+            },
+        )
     }
 
     fn decide(&mut self, kind: AppKind) {

@@ -1,0 +1,436 @@
+//! The command line as users meet it: exit statuses, standard output and error, output files,
+//! standard input, several inputs with a bad one among them, a broken pipe, thread counts.
+
+mod common;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::Value;
+
+fn tamper() -> Command {
+    Command::cargo_bin("tamper").expect("tamper binary")
+}
+
+fn fixture(rel: &str) -> String {
+    common::fixtures_dir()
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
+}
+
+const SAMPLE: &str = "sample/browsing.pcapng";
+const TRUNCATED: &str = "capture/pcap-cut-in-the-middle-of-the-last-record.pcap";
+
+fn jsonl(bytes: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+#[test]
+fn analyze_sample_to_stdout_succeeds() {
+    let out = tamper()
+        .args([
+            "analyze",
+            "--format",
+            "jsonl",
+            "--output",
+            "-",
+            &fixture(SAMPLE),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Whatever is found, every line is one finding object.
+    for f in jsonl(&out.stdout) {
+        assert!(f.get("class").is_some() && f.get("frames").is_some());
+    }
+    assert!(
+        out.stderr.is_empty(),
+        "clean run prints nothing on stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_with_advice() {
+    let out = tamper().args(["analyze"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CAPTURE"));
+    let out = tamper()
+        .args(["analyze", "--format", "xml", &fixture(SAMPLE)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("jsonl") && err.contains("markdown"),
+        "lists the valid formats: {err}"
+    );
+    let out = tamper()
+        .args(["analyze", "--max-flows", "0", &fixture(SAMPLE)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = tamper().args(["frobnicate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = tamper().args(["--version"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("tamper "));
+}
+
+#[test]
+fn truncated_capture_exits_1_and_still_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let diag = dir.path().join("d.jsonl");
+    let out = tamper()
+        .args([
+            "analyze",
+            "--diagnostics",
+            diag.to_str().unwrap(),
+            &fixture(TRUNCATED),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("partly read") && err.contains("capture_truncated"),
+        "{err}"
+    );
+    let recs = jsonl(&std::fs::read(&diag).unwrap());
+    assert_eq!(recs[0]["status"], "partial");
+    assert_eq!(recs[0]["summary"]["frames"], 10);
+}
+
+#[test]
+fn a_bad_file_among_good_ones_is_reported_and_the_rest_analyzed() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "10:00:01 IP 10.0.0.1 > 10.0.0.2: Flags [S]\n").unwrap();
+    let zip = dir.path().join("capture.zip");
+    std::fs::write(&zip, b"PK\x03\x04\x14\x00\x00\x00rest").unwrap();
+    let empty = dir.path().join("empty.pcap");
+    std::fs::write(&empty, b"").unwrap();
+    let diag = dir.path().join("d.jsonl");
+    let missing = dir.path().join("missing.pcap");
+    let out = tamper()
+        .args([
+            "analyze",
+            "--diagnostics",
+            diag.to_str().unwrap(),
+            &fixture(SAMPLE),
+            text.to_str().unwrap(),
+            zip.to_str().unwrap(),
+            empty.to_str().unwrap(),
+            missing.to_str().unwrap(),
+            &fixture("link/linux-cooked-sll2.pcap"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not a capture file: starts with bytes 31 30 3a 30"),
+        "{err}"
+    );
+    assert!(err.contains("looks like text"), "{err}");
+    assert!(
+        err.contains("looks like a zip archive: extract the capture from it first"),
+        "{err}"
+    );
+    assert!(err.contains("empty file"), "{err}");
+    assert!(
+        err.contains("missing.pcap") && err.contains("No such file"),
+        "{err}"
+    );
+    let statuses: Vec<String> = jsonl(&std::fs::read(&diag).unwrap())
+        .iter()
+        .filter(|r| r["record"] == "capture")
+        .map(|r| r["status"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["complete", "failed", "failed", "failed", "failed", "complete"]
+    );
+}
+
+#[test]
+fn outputs_are_not_overwritten_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("report.md");
+    std::fs::write(&out_path, "precious").unwrap();
+    let out = tamper()
+        .args([
+            "analyze",
+            "-f",
+            "markdown",
+            "-o",
+            out_path.to_str().unwrap(),
+            &fixture(SAMPLE),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    assert_eq!(std::fs::read_to_string(&out_path).unwrap(), "precious");
+    let out = tamper()
+        .args([
+            "analyze",
+            "-f",
+            "markdown",
+            "--force",
+            "-o",
+            out_path.to_str().unwrap(),
+            &fixture(SAMPLE),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let md = std::fs::read_to_string(&out_path).unwrap();
+    assert!(md.starts_with("# tamper report"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("78 frames"),
+        "summary line when writing a file"
+    );
+    // No temporary files left behind.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}
+
+#[test]
+fn an_input_is_never_an_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("c.pcapng");
+    std::fs::copy(fixture(SAMPLE), &cap).unwrap();
+    let before = std::fs::read(&cap).unwrap();
+    let out = tamper()
+        .args([
+            "analyze",
+            "--force",
+            "-o",
+            cap.to_str().unwrap(),
+            cap.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("also an input"));
+    assert_eq!(std::fs::read(&cap).unwrap(), before);
+}
+
+#[test]
+fn output_directory_gets_one_report_per_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let outdir = dir.path().join("reports/");
+    let out = tamper()
+        .args([
+            "analyze",
+            "-f",
+            "csv",
+            "-o",
+            outdir.to_str().unwrap(),
+            &fixture(SAMPLE),
+            &fixture("capture/pcap-little-endian-microseconds.pcap"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&outdir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "browsing.pcapng.tamper.csv",
+            "pcap-little-endian-microseconds.pcap.tamper.csv"
+        ]
+    );
+    let csv = std::fs::read_to_string(outdir.join("browsing.pcapng.tamper.csv")).unwrap();
+    assert!(csv.starts_with("id,capture,class,kind,confidence"));
+}
+
+#[test]
+fn standard_input_and_compression() {
+    let bytes = std::fs::read(fixture(
+        "capture/pcap-gzip-compressed-in-two-members.pcap.gz",
+    ))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let diag = dir.path().join("d.jsonl");
+    let mut child = tamper()
+        .args(["analyze", "--diagnostics", diag.to_str().unwrap(), "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&bytes).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = jsonl(&std::fs::read(&diag).unwrap());
+    assert_eq!(recs[0]["capture"], "-");
+    assert_eq!(
+        recs[0]["summary"]["compression"],
+        serde_json::json!(["gzip"])
+    );
+    assert_eq!(recs[0]["summary"]["frames"], 11);
+}
+
+#[test]
+fn flows_lists_names_and_endings() {
+    let out = tamper().args(["flows", &fixture(SAMPLE)]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&out.stdout);
+    let header = table.lines().next().unwrap();
+    for col in [
+        "flow",
+        "proto",
+        "client",
+        "server",
+        "packets c>s",
+        "name",
+        "end",
+    ] {
+        assert!(header.contains(col), "{header}");
+    }
+    assert!(table.contains("www.example.com") && table.contains("static.example.net"));
+    assert!(table.contains("plain.example.org"));
+    assert_eq!(
+        table.lines().count(),
+        1 + 7,
+        "3 TCP + 4 UDP flows:\n{table}"
+    );
+    let out = tamper()
+        .args(["flows", "-f", "jsonl", &fixture(SAMPLE)])
+        .output()
+        .unwrap();
+    let flows = jsonl(&out.stdout);
+    assert_eq!(flows.len(), 7);
+    assert!(flows
+        .iter()
+        .any(|f| f["sni"] == "static.example.net" && f["app"] == "tls"));
+}
+
+#[test]
+fn broken_pipe_ends_quietly() {
+    // A capture with many flows, so the table is far larger than a pipe buffer.
+    use tamper::synth::scenario::{Host, Scenario};
+    use tamper::synth::writer::{write_pcap, PcapOptions};
+    let mut sc = Scenario::new(7);
+    let client = sc.add_host(Host::local("10.1.0.2".parse().unwrap()));
+    let resolver = sc.add_host(Host::remote("10.1.0.53".parse().unwrap(), 60));
+    for i in 0..3000i64 {
+        sc.dns_exchange(
+            i * 1_000_000,
+            client,
+            resolver,
+            2_000_000,
+            &[0u8; 12],
+            &[0x80u8; 12],
+        )
+        .unwrap();
+    }
+    let frames = sc.finish();
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("many.pcap");
+    std::fs::write(&cap, write_pcap(&PcapOptions::new(1), &frames)).unwrap();
+    let mut child = tamper()
+        .args(["flows", cap.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {err}");
+    assert!(
+        !err.contains("Broken pipe") && !err.contains("panicked"),
+        "{err}"
+    );
+}
+
+#[test]
+fn results_do_not_depend_on_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "4"] {
+        let flows = dir.path().join(format!("flows-{threads}.jsonl"));
+        let diag = dir.path().join(format!("diag-{threads}.jsonl"));
+        let out = tamper()
+            .args([
+                "analyze",
+                "-j",
+                threads,
+                "--flows",
+                flows.to_str().unwrap(),
+                "--diagnostics",
+                diag.to_str().unwrap(),
+                &common::fixtures_dir().to_string_lossy(),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "fixtures include damaged captures"
+        );
+        outputs.push((
+            out.stdout,
+            std::fs::read(flows).unwrap(),
+            std::fs::read(diag).unwrap(),
+        ));
+    }
+    assert!(outputs.windows(2).all(|w| w[0] == w[1]));
+    assert!(outputs[0].1.len() > 1000);
+}
+
+#[test]
+fn fail_on_findings_does_not_fail_a_clean_capture() {
+    let out = tamper()
+        .args([
+            "analyze",
+            "--fail-on-findings",
+            &fixture("capture/pcapng-little-endian.pcapng"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
