@@ -16,6 +16,12 @@ struct Expectation {
     frames: u64,
     tcp: u64,
     udp: u64,
+    /// Sum over frames of frame.number x frame.len (mod 2^64): equal sums mean the same
+    /// frames under the same numbers.
+    fingerprint: u64,
+    /// frame.time_epoch of the first and last frame (empty when the frame has no time).
+    first_epoch: String,
+    last_epoch: String,
     message: String,
 }
 
@@ -28,7 +34,7 @@ fn expectations() -> BTreeMap<String, Expectation> {
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
     {
         let f: Vec<&str> = line.split('\t').collect();
-        assert!(f.len() >= 5, "bad expectation line: {line}");
+        assert!(f.len() >= 8, "bad expectation line: {line}");
         out.insert(
             f[0].to_string(),
             Expectation {
@@ -36,7 +42,10 @@ fn expectations() -> BTreeMap<String, Expectation> {
                 frames: f[2].parse().expect("frames"),
                 tcp: f[3].parse().expect("tcp"),
                 udp: f[4].parse().expect("udp"),
-                message: f.get(5).unwrap_or(&"").to_string(),
+                fingerprint: f[5].parse().expect("fingerprint"),
+                first_epoch: f[6].to_string(),
+                last_epoch: f[7].to_string(),
+                message: f.get(8).unwrap_or(&"").to_string(),
             },
         );
     }
@@ -66,6 +75,95 @@ fn corpus_captures(dir: &Path) -> Vec<String> {
     walk(dir, dir, &mut v);
     v.sort();
     v
+}
+
+/// Frames whose time tamper deliberately reads differently from tshark, with the reason.
+const TIME_EXCEPTIONS: &[(&str, &str, &str)] = &[(
+    "tcpdump/tests/timestamp_invalid_nano.pcap",
+    "last",
+    "the nanosecond field holds 2147483648 (more than a second): tshark prints a negative \
+     time; tamper carries the excess into the seconds and reports capture_timestamp_invalid",
+)];
+
+/// A frame's time as `seconds.nanoseconds`, and whether the frame carries a time at all.
+type FrameTime = (String, bool);
+
+/// Reads a capture with the capture layer alone: (frame fingerprint, first and last frame time
+/// as `seconds.nanoseconds`, whether each of those frames has a time).
+fn read_frames(path: &Path) -> Option<(u64, Option<FrameTime>, Option<FrameTime>)> {
+    use tamper::capture::{CaptureReader, FrameContent, InputSource};
+    let mut reader = CaptureReader::open(&InputSource::Path(path.to_path_buf())).ok()?;
+    let mut diags = tamper::diag::Diagnostics::default();
+    let mut fingerprint = 0u64;
+    let mut first = None;
+    let mut last = None;
+    while let Some(frame) = reader.next_frame(&mut diags) {
+        fingerprint =
+            fingerprint.wrapping_add(frame.number.get().wrapping_mul(u64::from(frame.orig_len)));
+        let ns = frame.ts.as_nanos();
+        let text = format!(
+            "{}.{:09}",
+            ns.div_euclid(1_000_000_000),
+            ns.rem_euclid(1_000_000_000)
+        );
+        let timed = matches!(frame.content, FrameContent::Packet(_));
+        let entry = Some((text, timed));
+        if first.is_none() {
+            first = entry.clone();
+        }
+        last = entry;
+    }
+    Some((fingerprint, first, last))
+}
+
+#[test]
+fn corpus_frame_numbers_and_times_match_wireshark() {
+    let Some(corpus) = common::corpus_dir() else {
+        common::skip_without_corpus("corpus_frame_numbers_and_times_match_wireshark");
+        return;
+    };
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for (rel, exp) in expectations() {
+        if exp.frames == 0 {
+            continue;
+        }
+        let Some((fingerprint, first, last)) = read_frames(&corpus.join(&rel)) else {
+            problems.push(format!(
+                "{rel}: cannot be opened, tshark read {} frames",
+                exp.frames
+            ));
+            continue;
+        };
+        compared += 1;
+        if fingerprint != exp.fingerprint {
+            problems.push(format!(
+                "{rel}: frame fingerprint {fingerprint}, tshark {} (frames numbered or sized differently)",
+                exp.fingerprint
+            ));
+        }
+        for (which, ours, theirs) in [
+            ("first", first, &exp.first_epoch),
+            ("last", last, &exp.last_epoch),
+        ] {
+            // tshark prints no time for frames without one (simple packet and custom blocks).
+            if theirs.is_empty()
+                || TIME_EXCEPTIONS
+                    .iter()
+                    .any(|(p, w, _)| *p == rel && *w == which)
+            {
+                continue;
+            }
+            match ours {
+                Some((t, true)) if &t == theirs => {}
+                other => problems.push(format!(
+                    "{rel}: {which} frame time {other:?}, tshark {theirs}"
+                )),
+            }
+        }
+    }
+    assert!(compared > 190, "only {compared} captures compared");
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
 #[test]

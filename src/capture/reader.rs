@@ -746,7 +746,9 @@ impl CaptureReader {
                     units: None,
                     origlen: spb.origlen,
                 },
-                Block::Custom(_) | Block::SystemdJournalExport(_) => NgItem::NonPacket,
+                // Wireshark's frame.len for these is the length of the block's data.
+                Block::Custom(c) => NgItem::NonPacket(c.data.len() as u32),
+                Block::SystemdJournalExport(j) => NgItem::NonPacket(j.data.len() as u32),
                 Block::Unknown(_) => NgItem::Unknown,
                 Block::NameResolution(_)
                 | Block::InterfaceStatistics(_)
@@ -817,7 +819,7 @@ impl CaptureReader {
                 self.consume(len);
                 Step::Frame
             }
-            NgItem::NonPacket => {
+            NgItem::NonPacket(data_len) => {
                 // Wireshark numbers these as frames; keep the numbering identical.
                 self.pending = PendingFrame {
                     data_start: self.start,
@@ -825,7 +827,7 @@ impl CaptureReader {
                     ts: self.last_ts.map_or(0, |t| t.as_nanos()),
                     interface: 0,
                     link_type: None,
-                    orig_len: 0,
+                    orig_len: data_len,
                     offset: block_offset,
                 };
                 self.consume(len);
@@ -984,7 +986,8 @@ enum NgItem {
         units: Option<u64>,
         origlen: u32,
     },
-    NonPacket,
+    /// A custom or journal block, with its data length.
+    NonPacket(u32),
     Unknown,
     Skip,
 }
@@ -1214,7 +1217,7 @@ mod tests {
             vec![
                 (1, 1_500_000_000, b"eth".to_vec(), 3),
                 (2, 12_000_000_123, b"raw".to_vec(), 3),
-                (3, 12_000_000_123, vec![], 0),
+                (3, 12_000_000_123, vec![], 4),
                 (4, 3_000_000_000, b"sll".to_vec(), 3),
             ]
         );
