@@ -261,7 +261,11 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
         write_atomic(p, args.force, |w| report.write_diagnostics(w))?;
     }
     if !args.quiet {
-        print_problems(&report, matches!(target, OutputTarget::Stdout));
+        // Summaries go to standard error when the report does not (a file, or a terminal
+        // where an empty JSON Lines report would otherwise look like nothing happened).
+        use std::io::IsTerminal;
+        let to_pipe = matches!(target, OutputTarget::Stdout) && !io::stdout().is_terminal();
+        print_problems(&report, to_pipe);
     }
     Ok(if report.any_incomplete() {
         EXIT_PARTIAL
