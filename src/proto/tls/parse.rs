@@ -623,15 +623,87 @@ pub(crate) mod tests {
     /// a compatibility ChangeCipherSpec, then encrypted records.
     pub(crate) const TRIPWIRE_SERVER: &[u8] =
         include_bytes!("testdata/tripwire_stream36_server.bin");
-    /// Client direction of TCP stream 8 in
-    /// `CenTrace/testdata/104.16.7.6_notion.site_notion.site.pcap` (censoredplanet/CenTrace,
-    /// GPL-3.0; frame 74): a TLS 1.2-only ClientHello for notion.site.
-    pub(crate) const NOTION_CLIENT: &[u8] =
-        include_bytes!("testdata/centrace_notion_stream8_client.bin");
-    /// Server direction of the same stream (frame 76): ServerHello, Certificate (2 certificates,
-    /// leaf 1733 bytes), ServerHelloDone, all plaintext TLS 1.2.
-    pub(crate) const NOTION_SERVER: &[u8] =
-        include_bytes!("testdata/centrace_notion_stream8_server.bin");
+    /// The 17 cipher suites offered by [`tls12_client_hello`] (IANA code points: TLS 1.3 suites,
+    /// ECDHE GCM/ChaCha20/CBC suites, then RSA key-exchange suites).
+    pub(crate) const TLS12_CLIENT_SUITES: [u16; 17] = [
+        0x1301, 0x1302, 0x1303, 0xc02b, 0xc02c, 0xc02f, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014,
+        0x009c, 0x009d, 0x002f, 0x0035, 0x000a, 0x009f,
+    ];
+    /// Length of the leaf certificate in [`tls12_server_flight`].
+    pub(crate) const TLS12_LEAF_CERT_LEN: usize = 1733;
+    /// Length of the second (issuer) certificate in [`tls12_server_flight`].
+    pub(crate) const TLS12_ISSUER_CERT_LEN: usize = 1180;
+
+    /// A TLS 1.2-only ClientHello for notion.example, built with the crate's own synthesis
+    /// module: legacy record version 0x0301, 17 cipher suites, SNI, no supported_versions, no
+    /// key_share, no ALPN, empty session ID.
+    pub(crate) fn tls12_client_hello() -> Vec<u8> {
+        use crate::synth::app::{ClientHello, TLS_1_0};
+        let mut ch = ClientHello::new("notion.example");
+        ch.record_version = TLS_1_0;
+        ch.session_id_len = 0;
+        ch.cipher_suites = TLS12_CLIENT_SUITES.to_vec();
+        ch.alpn.clear();
+        ch.supported_versions.clear();
+        ch.key_shares.clear();
+        ch.seed = 8;
+        ch.record()
+    }
+
+    /// Body of the ServerHello in [`tls12_server_flight`]: TLS 1.2, a 32-byte session ID,
+    /// cipher 0x009c (TLS_RSA_WITH_AES_128_GCM_SHA256), null compression and one empty
+    /// server_name extension (RFC 6066 §3 acknowledgement).
+    pub(crate) fn tls12_server_hello_body() -> Vec<u8> {
+        let mut v = vec![3, 3];
+        v.extend_from_slice(&[0x52; 32]);
+        v.push(32);
+        v.extend_from_slice(&[0x53; 32]);
+        v.extend_from_slice(&0x009cu16.to_be_bytes());
+        v.push(0);
+        v.extend_from_slice(&[0, 4]);
+        v.extend_from_slice(&EXT_SERVER_NAME.to_be_bytes());
+        v.extend_from_slice(&[0, 0]);
+        v
+    }
+
+    /// DER-looking filler of `len` bytes: a SEQUENCE header with a two-byte length, then
+    /// arbitrary content (the parser only reads the certificate lengths).
+    pub(crate) fn fake_der(len: usize, fill: u8) -> Vec<u8> {
+        let mut v = vec![0x30, 0x82];
+        v.extend_from_slice(&((len - 4) as u16).to_be_bytes());
+        v.resize(len, fill);
+        v
+    }
+
+    /// A plaintext TLS 1.2 server flight in three records (record version 0x0303), each
+    /// carrying one handshake message: ServerHello ([`tls12_server_hello_body`]), Certificate
+    /// with two certificates ([`TLS12_LEAF_CERT_LEN`] and [`TLS12_ISSUER_CERT_LEN`] bytes),
+    /// ServerHelloDone.
+    pub(crate) fn tls12_server_flight() -> Vec<u8> {
+        use crate::synth::app::{
+            tls12_certificate, tls_handshake, tls_record, HS_SERVER_HELLO_DONE, TLS_1_2,
+            TLS_HANDSHAKE,
+        };
+        let server_hello = tls_handshake(HS_SERVER_HELLO, &tls12_server_hello_body());
+        let certificate = tls12_certificate(&[
+            fake_der(TLS12_LEAF_CERT_LEN, 0xa1),
+            fake_der(TLS12_ISSUER_CERT_LEN, 0xb2),
+        ]);
+        let done = tls_handshake(HS_SERVER_HELLO_DONE, &[]);
+        let mut v = tls_record(TLS_HANDSHAKE, TLS_1_2, &server_hello);
+        v.extend(tls_record(TLS_HANDSHAKE, TLS_1_2, &certificate));
+        v.extend(tls_record(TLS_HANDSHAKE, TLS_1_2, &done));
+        v
+    }
+
+    /// Where [`tls12_server_flight`]'s Certificate record starts, and the length of the
+    /// Certificate message body, computed from the parts rather than read from the stream.
+    pub(crate) fn tls12_certificate_layout() -> (usize, usize) {
+        let cert_record_at =
+            RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN + tls12_server_hello_body().len();
+        let cert_body_len = 3 + (3 + TLS12_LEAF_CERT_LEN) + (3 + TLS12_ISSUER_CERT_LEN);
+        (cert_record_at, cert_body_len)
+    }
 
     pub(crate) fn ext(t: u16, data: &[u8]) -> (u16, Vec<u8>) {
         (t, data.to_vec())
@@ -701,7 +773,8 @@ pub(crate) mod tests {
     #[test]
     fn sniffing() {
         assert!(looks_like_tls(TRIPWIRE_CLIENT));
-        assert!(looks_like_tls(NOTION_SERVER));
+        assert!(looks_like_tls(&tls12_server_flight()));
+        assert!(looks_like_tls(&tls12_client_hello()));
         assert!(looks_like_tls(&[22, 3, 1]));
         assert!(!looks_like_tls(&[22, 3]));
         assert!(!looks_like_tls(b"GET / HTTP/1.1\r\n"));
@@ -880,13 +953,23 @@ pub(crate) mod tests {
             );
             let _ = parse_certificate(&ch[..cut], 0);
         }
-        let cert_body = &NOTION_SERVER[85 + 9..85 + 9 + 2922];
-        let full = parse_certificate(cert_body, 85);
+        let flight = tls12_server_flight();
+        let (at, body_len) = tls12_certificate_layout();
+        let hs_at = at + RECORD_HEADER_LEN;
+        assert_eq!(flight[hs_at], HS_CERTIFICATE);
+        assert_eq!(
+            &flight[hs_at + 1..hs_at + HANDSHAKE_HEADER_LEN],
+            &(body_len as u32).to_be_bytes()[1..]
+        );
+        let cert_body =
+            &flight[hs_at + HANDSHAKE_HEADER_LEN..hs_at + HANDSHAKE_HEADER_LEN + body_len];
+        let full = parse_certificate(cert_body, at as u64);
+        assert_eq!(full.stream_offset, at as u64);
         assert_eq!(full.count, 2);
-        assert_eq!(full.first_cert_len, Some(1733));
+        assert_eq!(full.first_cert_len, Some(TLS12_LEAF_CERT_LEN));
         assert!(!full.malformed);
         for cut in 0..cert_body.len() {
-            let c = parse_certificate(&cert_body[..cut], 85);
+            let c = parse_certificate(&cert_body[..cut], at as u64);
             assert!(c.malformed, "cut {cut}");
         }
     }

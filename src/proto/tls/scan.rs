@@ -571,7 +571,8 @@ impl TlsScanner {
 #[cfg(test)]
 mod tests {
     use super::super::parse::tests::{
-        client_hello_body, ext, server_hello_body, sni, NOTION_CLIENT, NOTION_SERVER,
+        client_hello_body, ext, server_hello_body, sni, tls12_certificate_layout,
+        tls12_client_hello, tls12_server_flight, TLS12_CLIENT_SUITES, TLS12_LEAF_CERT_LEN,
         TRIPWIRE_CLIENT, TRIPWIRE_SERVER,
     };
     use super::super::parse::{EXT_KEY_SHARE, EXT_SUPPORTED_VERSIONS, TLS13};
@@ -666,39 +667,72 @@ mod tests {
     }
 
     #[test]
-    fn real_tls12_server_flight_with_certificate() {
-        let ev = scan_whole(NOTION_SERVER);
+    fn tls12_server_flight_with_certificate() {
+        let flight = tls12_server_flight();
+        let (cert_at, cert_body_len) = tls12_certificate_layout();
+        // ServerHello record, Certificate record, ServerHelloDone record (empty body).
+        let done_at = cert_at + RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN + cert_body_len;
+        assert_eq!(
+            flight.len(),
+            done_at + RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN
+        );
+        let mut s = TlsScanner::new();
+        let ev = s.feed(&flight);
         assert_eq!(ev.len(), 3, "{ev:?}");
         let TlsEvent::ServerHello(sh) = &ev[0] else {
             panic!("{ev:?}")
         };
+        assert_eq!(sh.stream_offset, 0);
+        assert_eq!(sh.record_count, 1);
+        assert_eq!(sh.legacy_version, 0x0303);
         assert_eq!(sh.cipher, 0x009c);
+        assert_eq!(sh.session_id_len, 32);
         assert_eq!(sh.selected_version, None);
         assert_eq!(sh.extensions, [0]);
+        assert!(!sh.is_hello_retry_request && !sh.selects_tls13());
+        assert!(sh.anomalies.is_empty(), "{:?}", sh.anomalies);
         assert_eq!(
             ev[1],
             TlsEvent::Certificate(CertificateSummary {
-                stream_offset: 85,
+                stream_offset: cert_at as u64,
                 count: 2,
-                first_cert_len: Some(1733),
+                first_cert_len: Some(TLS12_LEAF_CERT_LEN),
                 malformed: false
             })
         );
         assert_eq!(
             ev[2],
             TlsEvent::OtherHandshake {
-                offset: 85 + 5 + 2926,
+                offset: done_at as u64,
                 msg_type: 14,
                 len: 0
             }
         );
-        let ev_c = scan_whole(NOTION_CLIENT);
+        assert!(!s.is_encrypted());
+        let st = s.stats();
+        assert_eq!(st.bytes, flight.len() as u64);
+        assert_eq!(st.records, 3);
+        assert_eq!(st.encrypted_records, 0);
+        assert_eq!(scan_bytewise(&flight), ev);
+
+        let client = tls12_client_hello();
+        let ev_c = scan_whole(&client);
+        assert_eq!(ev_c.len(), 1, "{ev_c:?}");
         let TlsEvent::ClientHello(ch) = &ev_c[0] else {
             panic!("{ev_c:?}")
         };
-        assert_eq!(ch.sni.as_deref(), Some("notion.site"));
+        assert_eq!(ch.stream_offset, 0);
+        assert_eq!(ch.record_version, 0x0301);
+        assert_eq!(ch.legacy_version, 0x0303);
+        assert_eq!(ch.sni.as_deref(), Some("notion.example"));
         assert_eq!(ch.cipher_suites.len(), 17);
+        assert_eq!(ch.cipher_suites, TLS12_CLIENT_SUITES);
         assert!(ch.supported_versions.is_empty());
+        assert!(ch.key_share_groups.is_empty());
+        assert!(ch.alpn.is_empty());
+        assert!(!ch.grease && !ch.ech && !ch.esni);
+        assert!(ch.anomalies.is_empty(), "{:?}", ch.anomalies);
+        assert_eq!(scan_bytewise(&client), ev_c);
     }
 
     #[test]
@@ -952,7 +986,14 @@ mod tests {
 
     #[test]
     fn every_prefix_gives_a_prefix_of_the_events() {
-        for stream in [TRIPWIRE_CLIENT, NOTION_SERVER, &TRIPWIRE_SERVER[..400]] {
+        let client = tls12_client_hello();
+        let flight = tls12_server_flight();
+        for stream in [
+            TRIPWIRE_CLIENT,
+            &client[..],
+            &flight[..],
+            &TRIPWIRE_SERVER[..400],
+        ] {
             let full = scan_whole(stream);
             for cut in 0..stream.len() {
                 let part = scan_whole(&stream[..cut]);
@@ -1028,7 +1069,7 @@ mod tests {
             let mut b = TRIPWIRE_CLIENT.to_vec();
             b[idx] = val;
             let _ = scan_whole(&b);
-            let mut n = NOTION_SERVER.to_vec();
+            let mut n = tls12_server_flight();
             let i = idx * 5 % n.len();
             n[i] = val;
             let _ = scan_whole(&n);
@@ -1036,7 +1077,9 @@ mod tests {
 
         #[test]
         fn real_streams_in_any_chunking(cuts in proptest::collection::vec(0usize..3000, 0..12)) {
-            for stream in [TRIPWIRE_CLIENT, TRIPWIRE_SERVER, NOTION_CLIENT, NOTION_SERVER] {
+            let client = tls12_client_hello();
+            let flight = tls12_server_flight();
+            for stream in [TRIPWIRE_CLIENT, TRIPWIRE_SERVER, &client[..], &flight[..]] {
                 prop_assert_eq!(feed_chunked(stream, &cuts), scan_whole(stream));
             }
         }
