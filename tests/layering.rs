@@ -33,9 +33,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("synth", &["synth"]),
 ];
 
+/// The non-test Rust source of every file under `path` (unit-test modules may use test
+/// helpers such as `synth` freely).
 fn sources(path: &Path, out: &mut Vec<String>) {
     if path.is_file() {
-        out.push(fs::read_to_string(path).unwrap_or_default());
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = fs::read_to_string(path).unwrap_or_default();
+            let code = match text.find("#[cfg(test)]") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            };
+            out.push(code);
+        }
     } else if let Ok(rd) = fs::read_dir(path) {
         for e in rd.flatten() {
             sources(&e.path(), out);
