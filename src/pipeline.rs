@@ -450,7 +450,6 @@ impl Analyzer {
             tcp_flags: Some(tcp.flags),
             dns_response: None,
         };
-        let server_port_guess = dst.port;
         let lookup = self.flows.lookup(
             key,
             src,
@@ -458,10 +457,10 @@ impl Analyzer {
             hint,
             ctx.number,
             ctx.ts,
-            || {
+            |record| {
                 Conn::Tcp(Box::new(TcpState {
                     tcp: TcpConn::new(),
-                    apps: TcpApps::new(server_port_guess),
+                    apps: TcpApps::new(record.server.port),
                     app_label_set: false,
                     prefix_full_reported: [false, false],
                     pending_response: None,
@@ -496,13 +495,8 @@ impl Analyzer {
         let Conn::Tcp(state) = &mut flow.state else {
             return;
         };
-        // The app parsers were created assuming the destination is the server; fix that for
-        // flows whose first packet came from the server.
-        if created {
-            state.apps = TcpApps::new(flow.record.server.port);
-        }
         let record = &mut flow.record;
-        count_packet(record, dir, &ctx, ip, u64::from(tcp.payload_len));
+        count_packet(record, dir, &ctx, u64::from(tcp.payload_len));
         record.log.push(PacketRecord::new(
             ctx.number,
             ctx.ts,
@@ -727,7 +721,7 @@ impl Analyzer {
             hint,
             ctx.number,
             ctx.ts,
-            || {
+            |_| {
                 Conn::Udp(Box::new(UdpState {
                     baselines: Default::default(),
                 }))
@@ -759,7 +753,7 @@ impl Analyzer {
             self.flow_counts.udp += 1;
         }
         let record = &mut flow.record;
-        count_packet(record, dir, &ctx, ip, u64::from(udp.payload_len));
+        count_packet(record, dir, &ctx, u64::from(udp.payload_len));
         record.log.push(PacketRecord::new(
             ctx.number,
             ctx.ts,
@@ -1121,13 +1115,7 @@ fn flow_view(flow: &Flow<Conn>) -> FlowView<'_> {
     }
 }
 
-fn count_packet(
-    record: &mut FlowRecord,
-    dir: Direction,
-    ctx: &FrameCtx,
-    _ip: &IpHeader,
-    payload: u64,
-) {
+fn count_packet(record: &mut FlowRecord, dir: Direction, ctx: &FrameCtx, payload: u64) {
     let s = &mut record.stats[dir.index()];
     s.packets += 1;
     s.bytes += u64::from(ctx.wire_len);
@@ -1323,7 +1311,20 @@ fn app_item(
                         body: None,
                     });
                 }
-                *pending_response = Some((frames, ctx.ts, Box::new(head)));
+                // Responses that never have a body are complete with their head.
+                let bodyless =
+                    (100..200).contains(&head.status) || head.status == 204 || head.status == 304;
+                if bodyless {
+                    events.push(ProtoEvent::HttpResponse {
+                        dir,
+                        frames,
+                        ts: ctx.ts,
+                        head: Box::new(head),
+                        body: None,
+                    });
+                } else {
+                    *pending_response = Some((frames, ctx.ts, Box::new(head)));
+                }
             }
             HttpEvent::Body(body) => {
                 if let Some((mut f, t, h)) = pending_response.take() {

@@ -200,7 +200,7 @@ impl<S> FlowTable<S> {
         hint: RoleHint,
         frame: FrameNumber,
         ts: Timestamp,
-        new_state: impl FnOnce() -> S,
+        new_state: impl FnOnce(&FlowRecord) -> S,
         ended: &mut Vec<Flow<S>>,
     ) -> Lookup<'_, S> {
         if !self.flows.contains_key(&key) && self.flows.len() >= self.limits.max_flows {
@@ -232,27 +232,29 @@ impl<S> FlowTable<S> {
             if role_basis.is_guess() {
                 history.add('^');
             }
-            Flow {
-                record: FlowRecord {
-                    id: FlowId {
-                        first_frame: frame,
-                        depth: key.depth,
-                    },
-                    proto: key.proto,
-                    client,
-                    server,
-                    role_basis,
+            let record = FlowRecord {
+                id: FlowId {
+                    first_frame: frame,
                     depth: key.depth,
-                    first_ts: ts,
-                    last_ts: ts,
-                    stats: Default::default(),
-                    history,
-                    labels: Default::default(),
-                    end: None,
-                    log: PacketLog::new(limits.log_head, limits.log_tail),
-                    timeline: Timeline::new(ts),
                 },
-                state: new_state(),
+                proto: key.proto,
+                client,
+                server,
+                role_basis,
+                depth: key.depth,
+                first_ts: ts,
+                last_ts: ts,
+                stats: Default::default(),
+                history,
+                labels: Default::default(),
+                end: None,
+                log: PacketLog::new(limits.log_head, limits.log_tail),
+                timeline: Timeline::new(ts),
+            };
+            let state = new_state(&record);
+            Flow {
+                record,
+                state,
                 closed_at: None,
             }
         });
@@ -389,7 +391,7 @@ mod tests {
             RoleHint::default(),
             frame(1),
             ts,
-            || 7,
+            |_| 7,
             &mut ended,
         ) {
             Lookup::Flow { flow, dir, created } => {
@@ -406,7 +408,7 @@ mod tests {
             RoleHint::default(),
             frame(2),
             ts,
-            || 9,
+            |_| 9,
             &mut ended,
         ) {
             Lookup::Flow { flow, dir, created } => {
@@ -439,7 +441,7 @@ mod tests {
                 RoleHint::default(),
                 frame(u64::from(i) + 1),
                 ts,
-                || (),
+                |_| (),
                 &mut ended,
             );
             if let Some(f) = t.get_mut(&key) {
@@ -479,7 +481,7 @@ mod tests {
                 RoleHint::default(),
                 frame(u64::from(i) + 1),
                 ts,
-                || (),
+                |_| (),
                 &mut ended,
             );
             assert_eq!(matches!(r, Lookup::Full), i == 2);
