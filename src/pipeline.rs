@@ -1204,6 +1204,31 @@ fn summarize(capture: &str, flow: &Flow<Conn>) -> FlowSummary {
     }
 }
 
+/// Where a TLS or HTTP parser gave up, for its diagnostic.
+struct AppProblem {
+    kind: DiagnosticKind,
+    proto: &'static str,
+    frame: FrameNumber,
+    flow: crate::ids::FlowId,
+    dir: Direction,
+    offset: u64,
+}
+
+impl AppProblem {
+    fn note(&self, diags: &mut Diagnostics, detail: impl FnOnce() -> String) {
+        diags.note(self.kind, Some(self.frame), || {
+            format!(
+                "flow {}: {} {} at stream offset {}: {}",
+                self.flow,
+                self.proto,
+                crate::finding::from_whom(self.dir),
+                self.offset,
+                detail()
+            )
+        });
+    }
+}
+
 /// Turns one parser item into events (and flow labels).
 #[allow(clippy::too_many_arguments)] // The item and everything it updates.
 fn app_item(
@@ -1257,33 +1282,30 @@ fn app_item(
                 level,
                 description,
             }),
-            TlsEvent::Malformed { offset, reason } => {
-                if !mid_stream[dir.index()] {
-                    diags.note(
-                        DiagnosticKind::TlsMessageMalformed,
-                        Some(first_frame),
-                        || {
-                            format!(
-                                "flow {}: TLS {} at stream offset {offset}: {reason:?}",
-                                record.id,
-                                crate::finding::from_whom(dir)
-                            )
-                        },
-                    );
-                }
+            // A stream picked up mid-way rarely starts at a message boundary: no diagnostic.
+            TlsEvent::Malformed { offset, reason } if !mid_stream[dir.index()] => {
+                let p = AppProblem {
+                    kind: DiagnosticKind::TlsMessageMalformed,
+                    proto: "TLS",
+                    frame: first_frame,
+                    flow: record.id,
+                    dir,
+                    offset,
+                };
+                p.note(diags, || format!("{reason:?}"));
             }
             TlsEvent::LimitReached { offset, limit } => {
-                diags.note(
-                    DiagnosticKind::TlsMessageMalformed,
-                    Some(first_frame),
-                    || {
-                        format!(
-                            "flow {}: TLS limit at stream offset {offset}: {limit:?}",
-                            record.id
-                        )
-                    },
-                );
+                let p = AppProblem {
+                    kind: DiagnosticKind::TlsMessageMalformed,
+                    proto: "TLS",
+                    frame: first_frame,
+                    flow: record.id,
+                    dir,
+                    offset,
+                };
+                p.note(diags, || format!("limit reached: {limit:?}"));
             }
+            TlsEvent::Malformed { .. } => {}
             TlsEvent::OtherHandshake { .. }
             | TlsEvent::ChangeCipherSpec { .. }
             | TlsEvent::Encrypted { .. }
@@ -1340,33 +1362,29 @@ fn app_item(
                     });
                 }
             }
-            HttpEvent::Malformed { offset, reason } => {
-                if !mid_stream[dir.index()] {
-                    diags.note(
-                        DiagnosticKind::HttpMessageMalformed,
-                        Some(first_frame),
-                        || {
-                            format!(
-                                "flow {}: HTTP {} at stream offset {offset}: {reason}",
-                                record.id,
-                                crate::finding::from_whom(dir)
-                            )
-                        },
-                    );
-                }
+            HttpEvent::Malformed { offset, reason } if !mid_stream[dir.index()] => {
+                let p = AppProblem {
+                    kind: DiagnosticKind::HttpMessageMalformed,
+                    proto: "HTTP",
+                    frame: first_frame,
+                    flow: record.id,
+                    dir,
+                    offset,
+                };
+                p.note(diags, || reason.clone());
             }
             HttpEvent::LimitReached { offset, limit } => {
-                diags.note(
-                    DiagnosticKind::HttpMessageMalformed,
-                    Some(first_frame),
-                    || {
-                        format!(
-                            "flow {}: HTTP limit at stream offset {offset}: {limit:?}",
-                            record.id
-                        )
-                    },
-                );
+                let p = AppProblem {
+                    kind: DiagnosticKind::HttpMessageMalformed,
+                    proto: "HTTP",
+                    frame: first_frame,
+                    flow: record.id,
+                    dir,
+                    offset,
+                };
+                p.note(diags, || format!("limit reached: {limit:?}"));
             }
+            HttpEvent::Malformed { .. } => {}
             HttpEvent::BodyEnd { .. }
             | HttpEvent::ProtocolSwitch { .. }
             | HttpEvent::IncompleteHead { .. } => {}
