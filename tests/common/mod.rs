@@ -31,7 +31,11 @@ pub fn corpus_dir() -> Option<PathBuf> {
 
 /// Prints why a corpus test is skipped.
 pub fn skip_without_corpus(test: &str) {
-    eprintln!(
+    use std::io::Write;
+    // Written to the real standard error (not `eprintln!`, which the test harness captures),
+    // so the skip shows in `cargo test` output.
+    let _ = writeln!(
+        std::io::stderr(),
         "SKIPPED {test}: ../shared/corpus is not present next to this checkout (a fresh clone has no corpus; CI provides it)"
     );
 }
