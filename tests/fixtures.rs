@@ -148,6 +148,20 @@ fn fixtures_match_their_ground_truth_and_expected_output() {
                 Fact::HttpHost(n) => facts.http_host.contains(*n),
                 Fact::DnsQuery(n) => facts.dns_query.contains(*n),
                 Fact::Diagnostic(d) => diag_names.contains(&d.name()),
+                Fact::Finding {
+                    kind,
+                    min_confidence,
+                    frames,
+                } => report.findings.iter().any(|finding| {
+                    finding.kind.as_str() == *kind
+                        && finding.confidence >= confidence(min_confidence)
+                        && frames
+                            .iter()
+                            .all(|n| finding.frames.iter().any(|f| f.get() == *n))
+                }),
+                Fact::NoFinding { class } => {
+                    !report.findings.iter().any(|f| f.class.as_str() == *class)
+                }
             };
             check(ok, format!("missing {}", fact.describe()));
         }
@@ -174,6 +188,16 @@ fn fixtures_match_their_ground_truth_and_expected_output() {
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+fn confidence(name: &str) -> tamper::finding::Confidence {
+    use tamper::finding::Confidence;
+    match name {
+        "high" => Confidence::High,
+        "medium" => Confidence::Medium,
+        "low" => Confidence::Low,
+        other => panic!("unknown confidence {other:?} in the fixture catalogue"),
+    }
 }
 
 #[test]

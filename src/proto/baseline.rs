@@ -9,6 +9,10 @@ use serde::Serialize;
 
 use crate::ids::FrameNumber;
 
+/// TTLs hosts start from (Linux/macOS 64, Windows 128, network gear 255, some 32). A packet
+/// that still carries one was captured on the host that sent it.
+pub const INITIAL_TTLS: [u8; 4] = [32, 64, 128, 255];
+
 /// Packets of a direction that feed its baseline.
 pub const BASELINE_PACKETS: usize = 10;
 /// Largest IP ID step still read as "incrementing" (other traffic from the same host between

@@ -76,6 +76,21 @@ pub enum Fact {
     DnsQuery(&'static str),
     /// A diagnostic.
     Diagnostic(Diagnostic),
+    /// A finding tamper must report: its kind, the lowest acceptable confidence (`low`,
+    /// `medium`, `high`), and frames it must cite (1-based).
+    Finding {
+        /// Finding kind (`tcp_rst_injected`, ...).
+        kind: &'static str,
+        /// Lowest acceptable confidence.
+        min_confidence: &'static str,
+        /// Frames the finding must cite (it may cite more).
+        frames: &'static [u64],
+    },
+    /// No finding of this class may be reported (the benign twin of a positive fixture).
+    NoFinding {
+        /// Finding class (`rst_injection`, ...).
+        class: &'static str,
+    },
 }
 
 impl Fact {
@@ -86,6 +101,19 @@ impl Fact {
             Fact::HttpHost(n) => format!("HTTP Host {n}"),
             Fact::DnsQuery(n) => format!("DNS query {n}"),
             Fact::Diagnostic(d) => format!("diagnostic `{}`", d.name()),
+            Fact::Finding {
+                kind,
+                min_confidence,
+                frames,
+            } => format!(
+                "finding `{kind}` ({min_confidence} or higher) citing frames {}",
+                frames
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Fact::NoFinding { class } => format!("no `{class}` finding"),
         }
     }
 }
@@ -2372,7 +2400,12 @@ mod tests {
                         assert!(contains(&plain, n.as_bytes()), "{p}: {n}")
                     }
                     Fact::DnsQuery(n) => assert!(contains(&plain, &dns_wire(n)), "{p}: {n}"),
-                    Fact::Diagnostic(_) => {}
+                    Fact::Finding { frames, .. } => {
+                        for &n in *frames {
+                            assert!(n >= 1 && n as usize <= r.frames.len(), "{p}: frame {n}");
+                        }
+                    }
+                    Fact::Diagnostic(_) | Fact::NoFinding { .. } => {}
                 }
             }
         }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use self::seq::SeqNumber;
 use self::stream::{OverlapConflict, ReassemblyBudget, StreamBuf, StreamLimits};
-use super::baseline::HeaderBaseline;
+use super::baseline::{HeaderBaseline, INITIAL_TTLS};
 use crate::decode::{IpHeader, TcpFlags, TcpHeader};
 use crate::ids::{Direction, FrameNumber};
 use crate::time::{Span, Timestamp};
@@ -164,11 +164,29 @@ pub struct Handshake {
     pub conflicting_syn_ack: Option<FrameNumber>,
     /// The client's ACK completing the handshake.
     pub ack: Option<(FrameNumber, Timestamp)>,
-    /// Round-trip time: from the SYN to the ACK completing the handshake (the same whatever
-    /// the vantage point).
+    /// From the SYN to the SYN-ACK, as captured.
+    pub syn_to_synack: Option<Span>,
+    /// From the SYN-ACK to the ACK, as captured.
+    pub synack_to_ack: Option<Span>,
+    /// Round-trip time between the two endpoints: the leg that crossed the network as seen
+    /// from the vantage point (SYN to SYN-ACK near the client, SYN-ACK to ACK near the server,
+    /// both together in between).
     pub rtt: Option<Span>,
     /// Probable vantage point.
     pub vantage: Option<Vantage>,
+    /// How the vantage point was decided.
+    pub vantage_basis: Option<VantageBasis>,
+}
+
+/// What told the vantage point apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VantageBasis {
+    /// One side's packets carry an initial TTL (they were captured where they were sent), the
+    /// other side's do not.
+    Ttl,
+    /// The handshake timing: the leg that crossed the network is much longer than the other.
+    Timing,
 }
 
 /// What one segment did to the connection.
@@ -284,17 +302,25 @@ impl TcpConn {
             if let (Some((_, t_syn)), Some((_, t_sa))) =
                 (self.handshake.syn, self.handshake.syn_ack)
             {
-                let rtt = ts.since(t_syn);
-                if !rtt.is_negative() {
-                    self.handshake.rtt = Some(rtt);
-                    let there = t_sa.since(t_syn).as_nanos();
-                    let back = ts.since(t_sa).as_nanos();
-                    self.handshake.vantage = Some(if there > 4 * back {
-                        Vantage::Client
-                    } else if back > 4 * there {
-                        Vantage::Server
-                    } else {
-                        Vantage::Middle
+                let there = t_sa.since(t_syn);
+                let back = ts.since(t_sa);
+                if !there.is_negative() && !back.is_negative() {
+                    let ttl_of =
+                        |h: &TcpHalf| h.baseline.frames.first().map(|_| h.baseline.ttl_max);
+                    let (vantage, basis) = decide_vantage(
+                        ttl_of(&self.halves[0]),
+                        ttl_of(&self.halves[1]),
+                        there,
+                        back,
+                    );
+                    self.handshake.syn_to_synack = Some(there);
+                    self.handshake.synack_to_ack = Some(back);
+                    self.handshake.vantage = Some(vantage);
+                    self.handshake.vantage_basis = Some(basis);
+                    self.handshake.rtt = Some(match vantage {
+                        Vantage::Client => there,
+                        Vantage::Server => back,
+                        Vantage::Middle => Span::from_nanos(there.as_nanos() + back.as_nanos()),
                     });
                 }
             }
@@ -431,6 +457,34 @@ impl TcpConn {
     pub fn release(&mut self, budget: &mut ReassemblyBudget) {
         for s in &mut self.streams {
             s.release(budget);
+        }
+    }
+}
+
+/// Decides where a capture was taken from the handshake: by TTL when exactly one side's packets
+/// carry an initial TTL (sent from the capturing host, not routed yet), else by timing (the leg
+/// that crossed the network is more than four times the other).
+pub fn decide_vantage(
+    client_ttl: Option<u8>,
+    server_ttl: Option<u8>,
+    syn_to_synack: Span,
+    synack_to_ack: Span,
+) -> (Vantage, VantageBasis) {
+    let initial = |t: Option<u8>| t.is_some_and(|t| INITIAL_TTLS.contains(&t));
+    match (initial(client_ttl), initial(server_ttl)) {
+        (true, false) => (Vantage::Client, VantageBasis::Ttl),
+        (false, true) => (Vantage::Server, VantageBasis::Ttl),
+        _ => {
+            let there = syn_to_synack.as_nanos();
+            let back = synack_to_ack.as_nanos();
+            let v = if there > 4 * back {
+                Vantage::Client
+            } else if back > 4 * there {
+                Vantage::Server
+            } else {
+                Vantage::Middle
+            };
+            (v, VantageBasis::Timing)
         }
     }
 }
@@ -599,11 +653,35 @@ mod tests {
         r.seg(180, S, 5000, 1001, TcpFlags::SYN | TcpFlags::ACK, b"");
         let (_, o) = r.seg(181, C, 1001, 5001, TcpFlags::ACK, b"");
         assert!(o.handshake_completed);
-        assert_eq!(r.conn.handshake.rtt, Some(Span::from_millis(181)));
+        // Both sides carry TTL 64 in this test, so the timing decides: the SYN-ACK took 180 ms.
+        assert_eq!(r.conn.handshake.rtt, Some(Span::from_millis(180)));
+        assert_eq!(r.conn.handshake.vantage_basis, Some(VantageBasis::Timing));
         assert_eq!(r.conn.handshake.vantage, Some(Vantage::Client));
         let (s, _) = r.seg(182, C, 1001, 5001, TcpFlags::ACK | TcpFlags::PSH, b"GET /");
         assert_eq!((s.class, s.rel_seq), (SeqClass::InOrder, 1));
         assert_eq!(r.got[0], b"GET /");
+    }
+
+    #[test]
+    fn vantage_by_ttl_beats_a_slow_local_ack() {
+        // CenTrace-like prober: the client's own ACK comes 1.5 s after the SYN-ACK.
+        let ms = Span::from_millis;
+        assert_eq!(
+            decide_vantage(Some(64), Some(228), ms(244), ms(1500)),
+            (Vantage::Client, VantageBasis::Ttl)
+        );
+        assert_eq!(
+            decide_vantage(Some(50), Some(64), ms(1), ms(160)),
+            (Vantage::Server, VantageBasis::Ttl)
+        );
+        assert_eq!(
+            decide_vantage(Some(62), Some(49), ms(1266), ms(2)),
+            (Vantage::Client, VantageBasis::Timing)
+        );
+        assert_eq!(
+            decide_vantage(Some(60), Some(50), ms(30), ms(40)),
+            (Vantage::Middle, VantageBasis::Timing)
+        );
     }
 
     #[test]
