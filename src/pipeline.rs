@@ -610,6 +610,13 @@ impl Analyzer {
         if outcome.handshake_completed {
             events.push(ProtoEvent::TcpHandshake(conn.handshake));
         }
+        if tcp.flags.rst() && !data.is_empty() {
+            events.push(ProtoEvent::TcpRstPayload {
+                dir,
+                frame: ctx.number,
+                bytes: data.get(..64).unwrap_or(data).to_vec(),
+            });
+        }
         if let Some(conflict) = outcome.conflict {
             events.push(ProtoEvent::TcpOverlapConflict {
                 dir,

@@ -274,3 +274,194 @@ fn corpus_protocol_facts_are_extracted() {
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
+
+/// The rst_injection findings of one capture.
+fn rst_findings(path: &Path) -> Vec<tamper::finding::Finding> {
+    let (report, _) = common::analyze_with_facts(path);
+    report
+        .findings
+        .into_iter()
+        .filter(|f| f.class == tamper::finding::FindingClass::RstInjection)
+        .collect()
+}
+
+/// Captures from other tools' test suites that contain crafted or real injection, with what
+/// tamper reports there and why it is right.
+const RST_ELSEWHERE: &[(&str, &str)] = &[
+    (
+        "suricata-verify/tests/bug-3286-02-linux-evasion/with_evasion_linux.pcap",
+        "a crafted RST the target ignores: the server keeps talking (race)",
+    ),
+    (
+        "suricata-verify/tests/eve-overlap-payload-01/tcp-overlap.pcap",
+        "a crafted overlap with different bytes (low: both copies carry the sender's headers)",
+    ),
+    (
+        "censorship-detection/testdata/test1/test.pcap",
+        "a Great Firewall type II RST burst",
+    ),
+    (
+        "censorship-detection/testdata/test2/smtp.pcap",
+        "RSTs with TTL 163 against the client's 50 while the client keeps talking",
+    ),
+];
+
+#[test]
+fn corpus_rst_injection_matches_ground_truth() {
+    use tamper::finding::Confidence;
+    let Some(corpus) = common::corpus_dir() else {
+        common::skip_without_corpus("corpus_rst_injection_matches_ground_truth");
+        return;
+    };
+    let mut problems = Vec::new();
+    let port = |f: &tamper::finding::Finding| f.flow.client.port;
+
+    // Great Firewall, server side: Tripwire's expected outputs list the blocked connections.
+    let dir = corpus.join("censorship-detection/testdata");
+    let found = rst_findings(&dir.join("tripwire-1597963966.pcap"));
+    // Each connection once (the two logs overlap), with the union of Tripwire's detectors.
+    let mut upstream: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+    for log in ["test3/stdout.log", "test4/stdout.log"] {
+        let text = fs::read_to_string(dir.join(log)).expect("Tripwire expected output");
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(line).expect("Tripwire JSON line");
+            let p: u16 = v["collector"]["ports"]["src"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("client port");
+            let entry = upstream.entry(p).or_default();
+            for d in v["detectors"].as_array().into_iter().flatten() {
+                if let Some(d) = d.as_str() {
+                    entry.push(d.to_string());
+                }
+            }
+        }
+    }
+    let mut reset_upstream = 0;
+    for (p, detectors) in &upstream {
+        let ours: Vec<_> = found.iter().filter(|f| port(f) == *p).collect();
+        if detectors.iter().any(|d| d.ends_with("_rstacks")) {
+            // Tripwire saw RST+ACKs: every such connection is reported.
+            reset_upstream += 1;
+            if !ours.iter().any(|f| f.confidence >= Confidence::Medium) {
+                problems.push(format!(
+                    "tripwire: connection from port {p} ({detectors:?}) not reported"
+                ));
+            }
+        } else if !ours.is_empty() {
+            // Without RSTs: the you.com control, and TLS connections with the encrypted SNI
+            // extension (0xffce) whose server packets were dropped on the way back (the
+            // Great Firewall's ESNI blocking of August 2020): not RST injection.
+            problems.push(format!(
+                "tripwire: port {p} ({detectors:?}, no RST) reported as {:?}",
+                ours.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>()
+            ));
+        }
+    }
+    if reset_upstream != 39 || upstream.len() != 44 {
+        problems.push(format!(
+            "tripwire: {} connections upstream, {reset_upstream} with RSTs; expected 44 and 39",
+            upstream.len()
+        ));
+    }
+
+    // Airtel: three forged RST+ACKs with IP ID 242, each attributed.
+    let airtel = rst_findings(&dir.join("airtel_example.pcap"));
+    let attributed = airtel
+        .iter()
+        .filter(|f| {
+            f.confidence == Confidence::High
+                && f.evidence.iter().any(|e| {
+                    matches!(e, tamper::finding::Evidence::Fingerprint { name, .. } if name == "airtel_india_rst")
+                })
+        })
+        .count();
+    if airtel.len() != 3 || attributed != 3 {
+        problems.push(format!(
+            "airtel: {} findings, {attributed} attributed to airtel_india_rst at high; expected 3 and 3",
+            airtel.len()
+        ));
+    }
+
+    // Zeek's injected-reset trace.
+    let rae = rst_findings(&corpus.join("zeek/testing/btest/Traces/tcp/rst-inject-rae.pcap"));
+    if !(rae.len() == 1 && rae[0].confidence == Confidence::High) {
+        problems.push(format!("rst-inject-rae: {rae:?}"));
+    }
+
+    // Censored Planet CenTrace probes: test domains reset on the path, example.com controls
+    // and the unblocked probes silent.
+    let centrace = [
+        (
+            "examples/pcaps/195.64.201.42_psiphon.ca_psiphon.ca_0.pcap",
+            Some(Confidence::High),
+        ),
+        (
+            "examples/pcaps/195.64.201.42_psiphon.ca_psiphon.ca_1.pcap",
+            Some(Confidence::High),
+        ),
+        (
+            "examples/pcaps/195.64.201.42_psiphon.ca_psiphon.ca_2.pcap",
+            Some(Confidence::High),
+        ),
+        (
+            "testdata/188.65.24.82_www.nifty.org_www.nifty.org.pcap",
+            Some(Confidence::High),
+        ),
+        (
+            "testdata/195.46.232.198_minecraft.net_minecraft.net.pcap",
+            Some(Confidence::Medium),
+        ),
+        (
+            "testdata/116.223.148.197_www.ft.com_www.ft.com.pcap",
+            Some(Confidence::Medium),
+        ),
+        ("testdata/95.167.150.101_sohu.com_sohu.com.pcap", None),
+    ];
+    for (rel, want) in centrace {
+        let got = rst_findings(&corpus.join("CenTrace").join(rel));
+        let best = got.iter().map(|f| f.confidence).max();
+        let ok = match want {
+            Some(c) => best.is_some_and(|b| b >= c),
+            None => got.is_empty(),
+        };
+        if !ok {
+            problems.push(format!(
+                "CenTrace/{rel}: expected {want:?}, got best {best:?}"
+            ));
+        }
+    }
+
+    // Everything else in the corpus is ordinary traffic, format tests or other interference:
+    // silent, apart from the test traces listed with their reasons.
+    let known: Vec<&str> = [
+        "censorship-detection/testdata/tripwire-1597963966.pcap",
+        "censorship-detection/testdata/airtel_example.pcap",
+        "zeek/testing/btest/Traces/tcp/rst-inject-rae.pcap",
+    ]
+    .into_iter()
+    .chain(RST_ELSEWHERE.iter().map(|(p, _)| *p))
+    .collect();
+    for rel in corpus_captures(&corpus) {
+        if known.contains(&rel.as_str())
+            || rel.starts_with("CenTrace/") && !rel.contains("_example.com")
+        {
+            continue;
+        }
+        let got = rst_findings(&corpus.join(&rel));
+        if !got.is_empty() {
+            problems.push(format!(
+                "{rel}: unexpected {:?}",
+                got.iter()
+                    .map(|f| format!("{} {:?} {}", f.kind.as_str(), f.confidence, f.summary))
+                    .collect::<Vec<_>>()
+            ));
+        }
+    }
+    for (rel, why) in RST_ELSEWHERE {
+        if rst_findings(&corpus.join(rel)).is_empty() {
+            problems.push(format!("{rel}: nothing reported, expected {why}"));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}

@@ -12,6 +12,9 @@
 //!    `src/synth/fixtures.rs`, regenerate with `TAMPER_UPDATE=1 cargo test --test fixtures`,
 //!    review the diff, and document the kinds in `docs/findings.md`.
 
+pub mod devices;
+pub mod rst_injection;
+
 use crate::finding::{FindingKind, FindingSink};
 use crate::flow::FlowRecord;
 use crate::proto::event::ProtoEvent;
@@ -67,10 +70,10 @@ pub struct DetectConfig {}
 /// Every detector tamper ships, configured.
 pub fn all_detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
     let _ = config;
-    Vec::new()
+    vec![Box::new(rst_injection::RstInjection::default())]
 }
 
 /// Every finding kind tamper can emit (the catalogue documented in `docs/findings.md`).
 pub fn all_kinds() -> Vec<FindingKind> {
-    Vec::new()
+    rst_injection::KINDS.to_vec()
 }

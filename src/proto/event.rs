@@ -7,7 +7,7 @@
 
 use std::net::IpAddr;
 
-use crate::decode::IpHeader;
+pub use crate::decode::{IpHeader, TcpFlags};
 use crate::ids::{Direction, FrameNumber, L4Proto};
 use crate::time::Timestamp;
 
@@ -88,6 +88,15 @@ pub enum ProtoEvent {
         frame: FrameNumber,
         /// Where and how much.
         conflict: OverlapConflict,
+    },
+    /// The payload a RST segment carried (RFC 9293 allows it; some injectors add a fixed one).
+    TcpRstPayload {
+        /// Direction of the RST.
+        dir: Direction,
+        /// Its frame.
+        frame: FrameNumber,
+        /// The first bytes of the payload (at most 64).
+        bytes: Vec<u8>,
     },
     /// A TLS ClientHello (reassembled across records and segments).
     TlsClientHello {
@@ -235,6 +244,7 @@ impl ProtoEvent {
             ProtoEvent::Packet(_) => "packet",
             ProtoEvent::TcpHandshake(_) => "tcp_handshake",
             ProtoEvent::TcpOverlapConflict { .. } => "tcp_overlap_conflict",
+            ProtoEvent::TcpRstPayload { .. } => "tcp_rst_payload",
             ProtoEvent::TlsClientHello { .. } => "tls_client_hello",
             ProtoEvent::TlsServerHello { .. } => "tls_server_hello",
             ProtoEvent::TlsCertificate { .. } => "tls_certificate",

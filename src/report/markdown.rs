@@ -219,8 +219,8 @@ fn evidence(e: &Evidence) -> (&'static str, String) {
         } => (
             "mismatch",
             format!(
-                "{field}: observed {observed} in frames {}, expected {expected}",
-                join(frames)
+                "{field}: observed {observed} in {}, expected {expected}",
+                frames_words(frames)
             ),
         ),
         Evidence::Payload {
@@ -251,8 +251,8 @@ fn evidence(e: &Evidence) -> (&'static str, String) {
         } => (
             "fingerprint",
             format!(
-                "{name} ({scope}, from {source}) matched {location} {matched:?} in frames {}",
-                join(frames)
+                "{name} ({scope}, from {source}) matched {location} {matched:?} in {}",
+                frames_words(frames)
             ),
         ),
         Evidence::Measurement {
@@ -261,18 +261,23 @@ fn evidence(e: &Evidence) -> (&'static str, String) {
             unit,
             reference,
             reference_label,
-            ..
+            frames,
         } => {
-            let mut d = format!("{metric} = {value:.3} {unit}");
-            if let Some(r) = reference {
-                let _ = write!(
-                    d,
-                    " (vs {r:.3} {unit}{})",
-                    reference_label
-                        .as_deref()
-                        .map(|l| format!(": {l}"))
-                        .unwrap_or_default()
-                );
+            let mut d = format!("{metric} = {} {unit}", number(*value));
+            match (reference, reference_label) {
+                (Some(r), Some(l)) => {
+                    let _ = write!(d, " (vs {} {unit}: {l})", number(*r));
+                }
+                (Some(r), None) => {
+                    let _ = write!(d, " (vs {} {unit})", number(*r));
+                }
+                (None, Some(l)) => {
+                    let _ = write!(d, " ({l})");
+                }
+                (None, None) => {}
+            }
+            if !frames.is_empty() {
+                let _ = write!(d, " in {}", frames_words(frames));
             }
             ("measurement", d)
         }
@@ -294,7 +299,7 @@ fn evidence(e: &Evidence) -> (&'static str, String) {
         Evidence::Note { text, frames } => {
             let mut d = text.clone();
             if !frames.is_empty() {
-                let _ = write!(d, " (frames {})", join(frames));
+                let _ = write!(d, " ({})", frames_words(frames));
             }
             ("note", d)
         }
@@ -408,4 +413,22 @@ pub(super) fn write_flow_table_text(flows: &[FlowSummary], out: &mut dyn Write) 
         out.write_all(fmt_row(r).as_bytes())?;
     }
     Ok(())
+}
+
+/// `frame 7` or `frames 5, 6, 7`.
+fn frames_words(frames: &[crate::ids::FrameNumber]) -> String {
+    match frames {
+        [one] => format!("frame {one}"),
+        many => format!("frames {}", join(many)),
+    }
+}
+
+/// A number without needless decimals: `3`, `0.25`, `180.123`.
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
 }

@@ -16,11 +16,12 @@ use super::link::{
 };
 use super::packet::{
     fragment_ipv4, fragment_ipv6, udp_packet, Ipv6Ext, TcpOption, UdpSpec, ROUTING_TYPE_SRH,
+    TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN,
 };
 use super::rng::SplitMix64;
 use super::scenario::{
-    Host, HostId, IpOverrides, Scenario, Segment, Side, TcpConn, TcpParams, Vantage, DNS_PORT, MS,
-    S, US,
+    Host, HostId, IpIdMode, IpOverrides, Scenario, Segment, Side, TcpConn, TcpParams, Vantage,
+    DNS_PORT, LINUX_SYNACK_WINDOW, LINUX_SYN_WINDOW, MS, MSS_IPV4, S, US,
 };
 use super::writer::{
     gzip_members, truncate, write_pcap, write_pcap_with_layout, write_pcapng, xz, zstd, Endian,
@@ -1464,6 +1465,715 @@ fn sample_browsing() -> Result<Vec<u8>, SynthError> {
     Ok(w.finish())
 }
 
+// ------------------------------------------------------------ rst/
+
+/// Round-trip time between the client and the servers of the rst/ fixtures
+/// (a path that crosses a national border).
+const RST_RTT: i64 = 180 * MS;
+/// The servers' think time before a response.
+const RST_THINK: i64 = MS;
+/// The Linux RTO after one 180 ms RTT sample: srtt + 4 * (rtt / 2) = 540 ms
+/// (RFC 6298 §2.2), doubled for each further retransmission.
+const RST_RTO: i64 = 3 * RST_RTT;
+/// A name the censor blocks.
+const BLOCKED: &str = "blocked.example";
+/// Another blocked name, for TLS.
+const WWW_BLOCKED: &str = "www.blocked.example";
+/// A name nobody blocks, for the benign twins.
+const ALLOWED: &str = "allowed.example";
+/// TTL of the GFW's forged packets (the server's arrive with 52).
+const GFW_TTL: u8 = 96;
+/// The IP ID every packet of a GFW burst carries.
+const GFW_IP_ID: u16 = 0x3C2F;
+
+/// The IP ID counter of the remote servers, far from every IP ID the
+/// forged packets carry.
+const RST_SERVER_IP_IDS: IpIdMode = IpIdMode::Counter {
+    start: 0x5E21,
+    step: 1,
+};
+/// The IP ID counter of the remote clients seen from the server.
+const RST_CLIENT_IP_IDS: IpIdMode = IpIdMode::Counter {
+    start: 0x2B67,
+    step: 1,
+};
+
+/// The two ends of the connections of an rst/ fixture.
+struct Ends {
+    client: HostId,
+    server: HostId,
+}
+
+/// A capture at a Linux client (TTL 64, counting IP IDs, DF) of a server
+/// whose packets arrive with `server_ttl` (hop limit over IPv6).
+fn rst_at_client(sc: &mut Scenario, ipv6: bool, server_ttl: u8) -> Ends {
+    sc.set_local_delay(41 * US);
+    let (c, s) = if ipv6 {
+        (v6("2001:db8:1::20"), v6("2001:db8:bad::80"))
+    } else {
+        (v4(192, 168, 1, 20), v4(198, 51, 100, 80))
+    };
+    Ends {
+        client: sc.add_host(Host::local(c).with_mac(CLIENT_MAC)),
+        server: sc.add_host(
+            Host::remote(s, server_ttl)
+                .with_mac(ROUTER_MAC)
+                .with_ip_id(RST_SERVER_IP_IDS),
+        ),
+    }
+}
+
+/// A capture at a Linux server (TTL 64, IP ID 0 on its SYN-ACKs and RSTs,
+/// counting on data) of a client whose packets arrive with `client_ttl`.
+fn rst_at_server(sc: &mut Scenario, client_ttl: u8) -> Ends {
+    sc.set_vantage(Vantage::Server);
+    sc.set_local_delay(41 * US);
+    Ends {
+        client: sc.add_host(
+            Host::remote(v4(198, 51, 100, 23), client_ttl)
+                .with_mac(ROUTER_MAC)
+                .with_ip_id(RST_CLIENT_IP_IDS),
+        ),
+        server: sc.add_host(Host::local(v4(203, 0, 113, 43)).with_mac(CLIENT_MAC)),
+    }
+}
+
+/// Parameters of the connections of the rst/ fixtures.
+fn rst_params(port: u16, sc: &Scenario) -> TcpParams {
+    let p = TcpParams::new(port).rtt(RST_RTT).think(RST_THINK);
+    match sc.vantage() {
+        Vantage::Server => p.synack_ip_id(0),
+        Vantage::Client => p,
+    }
+}
+
+/// A segment forged "as if from" one side: these flags and header fields,
+/// the side's current sequence numbers unless set afterwards.
+fn forged(flags: u16, ttl: u8, ip_id: u16, df: bool, window: u16) -> Segment {
+    Segment::flags(flags)
+        .with_ttl(ttl)
+        .with_ip_id(ip_id)
+        .with_dont_fragment(df)
+        .with_window(window)
+}
+
+/// What a Linux host sends from its control socket when it refuses a
+/// segment, for a connection it no longer has (RFC 9293 §3.10.7.1) or data
+/// after its receiving side was shut: RST without ACK whose sequence number
+/// is the segment's acknowledgment number, IP ID 0, DF.
+fn refusing_reset(
+    conn: &mut TcpConn,
+    sc: &mut Scenario,
+    side: Side,
+    t: i64,
+    seg_ack: u32,
+) -> Result<(), SynthError> {
+    conn.emit(
+        sc,
+        side,
+        t,
+        &Segment::flags(TCP_RST)
+            .with_seq(seg_ack)
+            .with_ack(0)
+            .with_window(0)
+            .with_ip_id(0),
+    )
+}
+
+/// The real server's `response` arriving at `t` at a client whose socket a
+/// forged RST already closed: the client's stack answers every segment
+/// with a RST. Returns the time of the last of those RSTs.
+fn response_to_a_reset_client(
+    conn: &mut TcpConn,
+    sc: &mut Scenario,
+    t: i64,
+    response: &[u8],
+) -> Result<i64, SynthError> {
+    let client_next = conn.next_seq(Side::Client);
+    let sent = conn.send_segments(sc, Side::Server, t, response)?;
+    let d = conn.delay(sc, Side::Client);
+    let mut last = t;
+    for (at, _) in sent {
+        refusing_reset(conn, sc, Side::Client, at + d, client_next)?;
+        last = at + d;
+    }
+    Ok(last)
+}
+
+/// The handshake at T0 and a GET for `host` from the client 150 µs after
+/// it. Returns the capture time of the request.
+fn rst_get(conn: &mut TcpConn, sc: &mut Scenario, host: &str) -> Result<i64, SynthError> {
+    let t = conn.handshake(sc, T0)? + 150 * US;
+    conn.send_segments(sc, Side::Client, t, &HttpRequest::get(host, "/").encode())?;
+    Ok(t)
+}
+
+/// The request segment at `seq` sent again after the RTO at `t`, and once
+/// more after twice the RTO (RFC 6298 §5.5).
+fn retransmit_twice(
+    conn: &mut TcpConn,
+    sc: &mut Scenario,
+    t: i64,
+    seq: u32,
+    data: &[u8],
+) -> Result<(), SynthError> {
+    let seg = Segment::data(data).with_seq(seq);
+    conn.emit(sc, Side::Client, t + RST_RTO, &seg)?;
+    conn.emit(sc, Side::Client, t + 3 * RST_RTO, &seg)
+}
+
+/// A 200 response of about `len` body bytes.
+fn html_response(len: usize) -> Vec<u8> {
+    HttpResponse::new(200, "OK", &filler_html(len)).encode()
+}
+
+/// The GFW's burst: three RST+ACKs with TTL 96, DF, one IP ID and window 0
+/// at the server's next sequence number, 25 µs apart from `t`.
+fn gfw_rst_burst(conn: &mut TcpConn, sc: &mut Scenario, t: i64) -> Result<(), SynthError> {
+    for k in 0..3 {
+        conn.emit(
+            sc,
+            Side::Server,
+            t + k * 25 * US,
+            &forged(TCP_RST | TCP_ACK, GFW_TTL, GFW_IP_ID, true, 0),
+        )?;
+    }
+    Ok(())
+}
+
+/// The GFW flow: GET for blocked.example, a RST burst 3 ms later, and the
+/// real response one RTT after the request, answered with the client's RSTs.
+fn gfw_http_flow(sc: &mut Scenario, e: &Ends) -> Result<i64, SynthError> {
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, sc))?;
+    let req = rst_get(&mut conn, sc, BLOCKED)?;
+    gfw_rst_burst(&mut conn, sc, req + 3 * MS)?;
+    response_to_a_reset_client(
+        &mut conn,
+        sc,
+        req + RST_RTT + RST_THINK,
+        &html_response(1800),
+    )
+}
+
+fn rst_gfw_burst_http_at_client() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(201);
+    let e = rst_at_client(&mut sc, false, 52);
+    gfw_http_flow(&mut sc, &e)?;
+    Ok(eth_pcap(sc))
+}
+
+fn rst_forged_race_after_sni_at_server() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(202);
+    let e = rst_at_server(&mut sc, 50);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(443, &sc))?;
+    let t = conn.handshake(&mut sc, T0)?;
+    let mut hello = ClientHello::new(WWW_BLOCKED);
+    hello.seed = 202;
+    let ch = t + 160 * US;
+    conn.send_segments(&mut sc, Side::Client, ch, &hello.record())?;
+    // The forged RST "from the client": TTL 101 where the client's packets
+    // arrive with 50, DF clear where the client sets it, an IP ID far from
+    // the client's counter; exact sequence numbers.
+    conn.emit(
+        &mut sc,
+        Side::Client,
+        ch + 2 * MS,
+        &forged(TCP_RST | TCP_ACK, 101, 0x8D1E, false, 0),
+    )?;
+    // The server answered the hello before the RST reached it; the client
+    // never saw a RST and ACKs the server's flight one RTT later.
+    let flight = server_flight(&hello, 1800, 202);
+    let at = ch + conn.delay(&sc, Side::Server) + RST_THINK;
+    let sent = conn.send_segments(&mut sc, Side::Server, at, &flight)?;
+    let acked = conn.ack_segments(&mut sc, Side::Server, &sent)?;
+    let server_next = conn.next_seq(Side::Server);
+    let d = conn.delay(&sc, Side::Server);
+    refusing_reset(&mut conn, &mut sc, Side::Server, acked + d, server_next)?;
+    let sent = conn.send_segments(
+        &mut sc,
+        Side::Client,
+        acked + 300 * US,
+        &client_finish(380, 203),
+    )?;
+    for (at, _) in sent {
+        refusing_reset(&mut conn, &mut sc, Side::Server, at + d, server_next)?;
+    }
+    Ok(write_pcapng(Endian::Little, &[eth_iface()], &sc.finish()))
+}
+
+fn rst_seq_change_ipv6_at_client() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(203);
+    let e = rst_at_client(&mut sc, true, 55);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+    let s0 = conn.isn(Side::Client).wrapping_add(1);
+    let req = rst_get(&mut conn, &mut sc, BLOCKED)?;
+    let x = conn.next_seq(Side::Server);
+    // Two RSTs in the client's window but ahead of anything the server
+    // sent: Linux answers the first with a challenge ACK (RFC 5961 §3.2)
+    // and rate-limits the second; the request is retransmitted.
+    let first = req + 4 * MS;
+    for (at, ahead) in [(first, 3000u32), (first + 10 * MS, 9000)] {
+        conn.emit(
+            &mut sc,
+            Side::Server,
+            at,
+            &Segment::flags(TCP_RST | TCP_ACK)
+                .with_seq(x.wrapping_add(ahead))
+                .with_window(0),
+        )?;
+    }
+    let d = conn.delay(&sc, Side::Client);
+    conn.ack(&mut sc, Side::Client, first + d)?;
+    retransmit_twice(
+        &mut conn,
+        &mut sc,
+        req,
+        s0,
+        &HttpRequest::get(BLOCKED, "/").encode(),
+    )?;
+    Ok(write_pcapng(Endian::Little, &[eth_iface()], &sc.finish()))
+}
+
+fn rst_gfw_seq_offsets() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(204);
+    let e = rst_at_client(&mut sc, false, 52);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+    let req = rst_get(&mut conn, &mut sc, BLOCKED)?;
+    let x = conn.next_seq(Side::Server);
+    // Type 1: RST alone, TTL 80, IP ID 0, DF clear, an odd window.
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        req + 2_910 * US,
+        &forged(TCP_RST, 80, 0, false, 3817).with_ack(0),
+    )?;
+    // Type 2: three RST+ACKs at X, X+1460, X+4380 with TTLs 101..103.
+    for (k, (ahead, ttl, id)) in [
+        (0u32, 101u8, 0x9A3Eu16),
+        (1460, 102, 0x1C57),
+        (4380, 103, 0xE2B0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        conn.emit(
+            &mut sc,
+            Side::Server,
+            req + 3_070 * US + 20 * US * k as i64,
+            &forged(TCP_RST | TCP_ACK, ttl, id, true, 0).with_seq(x.wrapping_add(ahead)),
+        )?;
+    }
+    Ok(eth_pcap(sc))
+}
+
+fn rst_henan_with_payload() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(205);
+    let e = rst_at_client(&mut sc, false, 47);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(443, &sc))?;
+    let t = conn.handshake(&mut sc, T0)?;
+    let mut hello = ClientHello::new(BLOCKED);
+    hello.seed = 205;
+    let ch = t + 150 * US;
+    conn.send_segments(&mut sc, Side::Client, ch, &hello.record())?;
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        ch + 3 * MS,
+        &Segment::data(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 0])
+            .with_flags(TCP_RST | TCP_ACK)
+            .with_ttl(58)
+            .with_ip_id(1)
+            .with_dont_fragment(false)
+            .with_window(0),
+    )?;
+    Ok(eth_pcap(sc))
+}
+
+fn rst_turkmenistan_ipid() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(206);
+    let e = rst_at_client(&mut sc, false, 50);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+    let s0 = conn.isn(Side::Client).wrapping_add(1);
+    let req = rst_get(&mut conn, &mut sc, BLOCKED)?;
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        req + 4 * MS,
+        &forged(TCP_RST, 102, 30000, false, 0)
+            .with_seq(0)
+            .with_ack(0),
+    )?;
+    // Sequence number 0 is outside the client's window: the RST is ignored,
+    // the request was dropped and goes out again.
+    retransmit_twice(
+        &mut conn,
+        &mut sc,
+        req,
+        s0,
+        &HttpRequest::get(BLOCKED, "/").encode(),
+    )?;
+    Ok(eth_pcap(sc))
+}
+
+fn rst_airtel_ipid_at_server() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(207);
+    let e = rst_at_server(&mut sc, 44);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+    let s0 = conn.isn(Side::Client).wrapping_add(1);
+    let req = rst_get(&mut conn, &mut sc, BLOCKED)?;
+    // The RST "from the client" carries the request's first sequence
+    // number: behind the server's window, so the server ignores it.
+    conn.emit(
+        &mut sc,
+        Side::Client,
+        req + 300 * US,
+        &forged(TCP_RST | TCP_ACK, 49, 242, false, 16).with_seq(s0),
+    )?;
+    let at = req + conn.delay(&sc, Side::Server) + RST_THINK;
+    let sent = conn.send_segments(&mut sc, Side::Server, at, &html_response(3300))?;
+    let acked = conn.ack_segments(&mut sc, Side::Server, &sent)?;
+    conn.close(&mut sc, Side::Client, acked + 2 * MS)?;
+    Ok(eth_pcap(sc))
+}
+
+fn rst_foreign_ttl_and_ipid() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(208);
+    let e = rst_at_client(&mut sc, false, 52);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+    let req = rst_get(&mut conn, &mut sc, BLOCKED)?;
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        req + 4 * MS,
+        &forged(TCP_RST | TCP_ACK, 120, 0x0B7D, true, 0),
+    )?;
+    Ok(eth_pcap(sc))
+}
+
+fn rst_forged_fin() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(209);
+    let e = rst_at_client(&mut sc, false, 52);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+    let req = rst_get(&mut conn, &mut sc, BLOCKED)?;
+    let x = conn.next_seq(Side::Server);
+    let fin_at = req + 3 * MS;
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        fin_at,
+        &Segment::flags(TCP_FIN | TCP_ACK)
+            .with_ttl(110)
+            .with_ip_id(0xB38E),
+    )?;
+    // The client's stack ACKs the FIN; the real response then overlaps
+    // the sequence number the FIN took, and Linux, whose receiving side the
+    // FIN shut, answers data after a FIN with a RST.
+    let d = conn.delay(&sc, Side::Client);
+    conn.emit(
+        &mut sc,
+        Side::Client,
+        fin_at + d,
+        &Segment::default().with_ack(x.wrapping_add(1)),
+    )?;
+    let client_next = conn.next_seq(Side::Client);
+    let sent = conn.send_segments(
+        &mut sc,
+        Side::Server,
+        req + RST_RTT + RST_THINK,
+        &page(BLOCKED),
+    )?;
+    for (at, _) in sent {
+        refusing_reset(&mut conn, &mut sc, Side::Client, at + d, client_next)?;
+    }
+    Ok(eth_pcap(sc))
+}
+
+/// An injected 403 page exactly `len` bytes long, if one fits.
+fn forbidden_page(len: usize) -> Option<Vec<u8>> {
+    let body =
+        "<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1></body></html>\n";
+    (0..len).find_map(|pad| {
+        let mut b = body.as_bytes().to_vec();
+        b.resize(b.len() + pad, b' ');
+        let r = HttpResponse::new(403, "Forbidden", &b)
+            .header("Connection", "close")
+            .encode();
+        (r.len() == len).then_some(r)
+    })
+}
+
+fn rst_injected_segment_races_response() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(210);
+    let e = rst_at_client(&mut sc, false, 52);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+    let req = rst_get(&mut conn, &mut sc, BLOCKED)?;
+    let (x, a) = (conn.next_seq(Side::Server), conn.next_seq(Side::Client));
+    let real = page(BLOCKED);
+    let fake = forbidden_page(real.len()).ok_or(SynthError::InvalidRequest(
+        "the real page is shorter than a 403 page",
+    ))?;
+    let inj = req + 3 * MS;
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        inj,
+        &Segment::data(&fake)
+            .with_ttl(99)
+            .with_ip_id(0xC1A5)
+            .advancing(),
+    )?;
+    let d = conn.delay(&sc, Side::Client);
+    conn.ack(&mut sc, Side::Client, inj + d)?;
+    // The 403 says "Connection: close": the client closes.
+    let fin_at = inj + 1_200 * US;
+    conn.fin(&mut sc, Side::Client, fin_at)?;
+    // The real response covers the same bytes; the client sees a duplicate
+    // and answers with a D-SACK (RFC 2883).
+    let real_at = req + RST_RTT + RST_THINK;
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        real_at,
+        &Segment::data(&real).with_seq(x).with_ack(a),
+    )?;
+    let end = x.wrapping_add(real.len() as u32);
+    conn.emit(
+        &mut sc,
+        Side::Client,
+        real_at + d,
+        &Segment::default().with_options(vec![
+            TcpOption::Nop,
+            TcpOption::Nop,
+            TcpOption::Sack(vec![(x, end)]),
+        ]),
+    )?;
+    let srv_fin = fin_at + RST_RTT;
+    conn.fin(&mut sc, Side::Server, srv_fin)?;
+    conn.ack(&mut sc, Side::Client, srv_fin + d)?;
+    Ok(eth_pcap(sc))
+}
+
+fn rst_forged_synack_residual() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(211);
+    let e = rst_at_client(&mut sc, false, 52);
+    gfw_http_flow(&mut sc, &e)?;
+    // 30 s later, a new connection to the same server and port.
+    let params = rst_params(80, &sc).client_port(51_822);
+    let mut conn = sc.tcp(e.client, e.server, params)?;
+    let syn = T0 + 30 * S;
+    conn.unanswered_syns(&mut sc, syn, 1)?;
+    let c1 = conn.next_seq(Side::Client);
+    let fake_isn = 0x5F0E_11A3;
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        syn + 2 * MS,
+        &forged(TCP_SYN | TCP_ACK, GFW_TTL, 0x47D2, true, LINUX_SYN_WINDOW)
+            .with_seq(fake_isn)
+            .with_options(vec![TcpOption::Mss(MSS_IPV4)]),
+    )?;
+    conn.set_next_seq(Side::Server, fake_isn.wrapping_add(1));
+    let d = conn.delay(&sc, Side::Client);
+    let ack_at = syn + 2 * MS + d;
+    conn.ack(&mut sc, Side::Client, ack_at)?;
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        ack_at + 2 * MS,
+        &forged(TCP_RST | TCP_ACK, GFW_TTL + 1, 0x47D3, true, 0),
+    )?;
+    // The real SYN-ACK arrives after the RTT; the client's socket is gone.
+    let real_at = syn + RST_RTT;
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        real_at,
+        &Segment::flags(TCP_SYN | TCP_ACK)
+            .with_seq(conn.isn(Side::Server))
+            .with_ack(c1)
+            .with_window(LINUX_SYNACK_WINDOW)
+            .with_options(TcpOption::linux_syn(MSS_IPV4, 7, None)),
+    )?;
+    refusing_reset(&mut conn, &mut sc, Side::Client, real_at + d, c1)?;
+    Ok(eth_pcap(sc))
+}
+
+fn rst_lone_ttl_difference() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(212);
+    let e = rst_at_client(&mut sc, false, 52);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+    let req = rst_get(&mut conn, &mut sc, BLOCKED)?;
+    // The server's delayed ACK of the request, then its RST 30 ms later with
+    // the next IP ID and DF, but a TTL 7 lower.
+    conn.ack(&mut sc, Side::Server, req + RST_RTT + 40 * MS)?;
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        req + 250 * MS,
+        &Segment::flags(TCP_RST | TCP_ACK)
+            .with_ttl(45)
+            .with_window(0),
+    )?;
+    Ok(eth_pcap(sc))
+}
+
+fn rst_benign_after_server_fin() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(213);
+    let e = rst_at_client(&mut sc, false, 52);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+    let req = rst_get(&mut conn, &mut sc, ALLOWED)?;
+    let resp = HttpResponse::new(200, "OK", &filler_html(600))
+        .header("Connection", "close")
+        .encode();
+    let sent = conn.send_segments(&mut sc, Side::Server, req + RST_RTT + RST_THINK, &resp)?;
+    let last = sent.last().map_or(req, |s| s.0);
+    conn.fin(&mut sc, Side::Server, last + 12 * US)?;
+    let cfin = last + 12 * US + 120 * US;
+    conn.fin(&mut sc, Side::Client, cfin)?;
+    conn.reset(&mut sc, Side::Server, cfin + RST_RTT)?;
+    Ok(eth_pcap(sc))
+}
+
+fn rst_benign_connection_refused() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(214);
+    let e = rst_at_client(&mut sc, true, 55);
+    let mut t = T0;
+    for _ in 0..2 {
+        let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+        conn.unanswered_syns(&mut sc, t, 1)?;
+        let c1 = conn.next_seq(Side::Client);
+        conn.emit(
+            &mut sc,
+            Side::Server,
+            t + RST_RTT,
+            &Segment::flags(TCP_RST | TCP_ACK)
+                .with_seq(0)
+                .with_ack(c1)
+                .with_window(0),
+        )?;
+        t += RST_RTT + S;
+    }
+    let mut hello = ClientHello::new(ALLOWED);
+    hello.seed = 214;
+    let mut conn = sc.tcp(e.client, e.server, rst_params(443, &sc))?;
+    tls_session(&mut sc, &mut conn, t, &hello, &[(300, 900)], 214)?;
+    Ok(write_pcapng(Endian::Little, &[eth_iface()], &sc.finish()))
+}
+
+fn rst_benign_idle_timeout() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(215);
+    let e = rst_at_client(&mut sc, false, 52);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+    let t = conn.handshake(&mut sc, T0)?;
+    let req = HttpRequest::get(ALLOWED, "/")
+        .header("Connection", "keep-alive")
+        .encode();
+    let t = conn.exchange(&mut sc, t + 150 * US, &req, &page(ALLOWED))?;
+    conn.reset(&mut sc, Side::Server, t + 120 * S)?;
+    Ok(eth_pcap(sc))
+}
+
+fn rst_benign_from_capturing_host() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(216);
+    let e = rst_at_client(&mut sc, false, 52);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+    let req = rst_get(&mut conn, &mut sc, ALLOWED)?;
+    let resp = html_response(8000);
+    let part = &resp[..2 * conn.max_payload()];
+    let sent = conn.send_segments(&mut sc, Side::Server, req + RST_RTT + RST_THINK, part)?;
+    let t = conn.ack_segments(&mut sc, Side::Server, &sent)?;
+    // The rest never comes; the user gives up and the client aborts.
+    conn.reset(&mut sc, Side::Client, t + 4 * S)?;
+    Ok(eth_pcap(sc))
+}
+
+fn rst_benign_linux_server_ipid_zero() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(217);
+    let e = rst_at_server(&mut sc, 50);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+    let req = rst_get(&mut conn, &mut sc, ALLOWED)?;
+    let resp = HttpResponse::new(200, "OK", &filler_html(2400))
+        .header("Connection", "close")
+        .encode();
+    let at = req + conn.delay(&sc, Side::Server) + RST_THINK;
+    let sent = conn.send_segments(&mut sc, Side::Server, at, &resp)?;
+    let last = sent.last().map_or(at, |s| s.0);
+    conn.fin(&mut sc, Side::Server, last + 12 * US)?;
+    // The client ACKs the data and the FIN, and its application, which had
+    // not read yet, writes a second request on the closed connection.
+    let acked = last + 12 * US + conn.delay(&sc, Side::Client);
+    conn.ack(&mut sc, Side::Client, acked)?;
+    let server_next = conn.next_seq(Side::Server);
+    let more = acked + 200 * US;
+    conn.emit(
+        &mut sc,
+        Side::Client,
+        more,
+        &Segment::data(&HttpRequest::get(ALLOWED, "/favicon.ico").encode()).advancing(),
+    )?;
+    let d = conn.delay(&sc, Side::Server);
+    refusing_reset(&mut conn, &mut sc, Side::Server, more + d, server_next)?;
+    // The client application reads the head, finds the end of the stream
+    // and closes with the body unread: RST+ACK from its socket.
+    conn.reset(&mut sc, Side::Client, more + 3 * MS)?;
+    Ok(eth_pcap(sc))
+}
+
+fn rst_benign_path_change() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(218);
+    let e = rst_at_client(&mut sc, false, 52);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+    let t = conn.handshake(&mut sc, T0)?;
+    let t = conn.exchange(
+        &mut sc,
+        t + 150 * US,
+        &HttpRequest::get(ALLOWED, "/").encode(),
+        &page(ALLOWED),
+    )?;
+    sc.host_mut(e.server).ttl = 51;
+    let req2 = t + 500 * MS;
+    conn.exchange(
+        &mut sc,
+        req2,
+        &HttpRequest::get(ALLOWED, "/style.css").encode(),
+        &html_response(900),
+    )?;
+    conn.reset(&mut sc, Side::Server, req2 + 2 * S)?;
+    Ok(eth_pcap(sc))
+}
+
+fn rst_benign_mid_stream() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(219);
+    let e = rst_at_client(&mut sc, false, 52);
+    let mut conn = sc.tcp(e.client, e.server, rst_params(80, &sc))?;
+    let c = conn.isn(Side::Client).wrapping_add(1 + 388);
+    let s = conn.isn(Side::Server).wrapping_add(1 + 96_000);
+    conn.set_next_seq(Side::Client, c);
+    conn.set_next_seq(Side::Server, s);
+    let sent = conn.send_segments(&mut sc, Side::Server, T0, &filler_html(3000))?;
+    let t = conn.ack_segments(&mut sc, Side::Server, &sent)?;
+    // 30 s later the client reuses the connection; the server has dropped
+    // it meanwhile and answers with a RST.
+    let req = t + 30 * S;
+    conn.emit(
+        &mut sc,
+        Side::Client,
+        req,
+        &Segment::data(&HttpRequest::get(ALLOWED, "/next").encode()).advancing(),
+    )?;
+    let server_next = conn.next_seq(Side::Server);
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        req + RST_RTT,
+        &Segment::flags(TCP_RST)
+            .with_seq(server_next)
+            .with_ack(0)
+            .with_window(0),
+    )?;
+    Ok(eth_pcap(sc))
+}
+
 // ------------------------------------------------------------ catalogue
 
 fn diag(d: Diagnostic) -> Fact {
@@ -2206,11 +2916,277 @@ pub fn catalogue() -> Vec<Fixture> {
                 partial: false,
             },
         },
+        Fixture {
+            path: "rst/gfw-rst-burst-after-http-host-at-client.pcap",
+            description: "Client-side capture: a GET for blocked.example answered 3 ms later by three RST+ACKs with TTL 96 (server 52), one IP ID and window 0; the real response still arrives one RTT later and the client's stack resets it.",
+            build: rst_gfw_burst_http_at_client,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_361_244_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::Finding { kind: "tcp_rst_injected", min_confidence: "high", frames: &[4, 5, 6, 7] }, Fact::HttpHost("blocked.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/forged-rst-race-after-sni-at-server.pcapng",
+            description: "Server-side capture: 2 ms after a ClientHello for www.blocked.example a RST+ACK claiming to be the client (TTL 101 where the client's packets have 50, DF clear, foreign IP ID); the client's ACK of the server flight and its Finished still arrive.",
+            build: rst_forged_race_after_sni_at_server,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_361_595_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::Finding { kind: "tcp_rst_injected", min_confidence: "high", frames: &[4, 7] }, Fact::TlsSni("www.blocked.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/rst-seq-change-ipv6-at-client.pcapng",
+            description: "IPv6 client-side capture: after a GET two RST+ACKs 10 ms apart at 3000 and 9000 bytes past anything the server sent; the client answers with a challenge ACK and retransmits the request to a silent server.",
+            build: rst_seq_change_ipv6_at_client,
+            truth: GroundTruth {
+                frames: 9,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_001_800_191_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::Finding { kind: "tcp_rst_injected", min_confidence: "high", frames: &[4, 5, 7] }, Fact::HttpHost("blocked.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/gfw-rst-seq-offsets-1460-4380.pcap",
+            description: "GFW fingerprint: after a GET for blocked.example a RST (TTL 80, IP ID 0, DF clear, window 3817) and three RST+ACKs at X, X+1460 and X+4380 with TTLs 101, 102, 103.",
+            build: rst_gfw_seq_offsets,
+            truth: GroundTruth {
+                frames: 8,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_183_301_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::Finding { kind: "tcp_rst_injected", min_confidence: "high", frames: &[4, 5, 6, 7, 8] }, Fact::HttpHost("blocked.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/henan-firewall-rst-with-payload.pcap",
+            description: "Henan firewall fingerprint: 3 ms after a ClientHello for blocked.example a RST+ACK with TTL 58 (server 47), IP ID 1, DF clear and the 10-byte payload 01 02 03 04 05 06 07 08 09 00.",
+            build: rst_henan_with_payload,
+            truth: GroundTruth {
+                frames: 5,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_183_191_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::Finding { kind: "tcp_rst_injected", min_confidence: "high", frames: &[4, 5] }, Fact::TlsSni("blocked.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/turkmenistan-rst-ipid-30000.pcap",
+            description: "Turkmenistan fingerprint: 4 ms after a GET for blocked.example a RST with sequence number 0, window 0, IP ID 30000 and TTL 102 (server 50); the client retransmits the request.",
+            build: rst_turkmenistan_ipid,
+            truth: GroundTruth {
+                frames: 7,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_001_800_191_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::Finding { kind: "tcp_rst_injected", min_confidence: "high", frames: &[4, 5] }, Fact::HttpHost("blocked.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/airtel-rst-ipid-242-at-server.pcap",
+            description: "Airtel fingerprint, server-side capture: 0.3 ms after a GET for blocked.example a RST+ACK claiming to be the client with IP ID 242, TTL 49 (client 44), DF clear, window 16 and the request's first sequence number; the client then ACKs the response and closes.",
+            build: rst_airtel_ipid_at_server,
+            truth: GroundTruth {
+                frames: 13,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_543_297_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::Finding { kind: "tcp_rst_injected", min_confidence: "high", frames: &[4, 5] }, Fact::HttpHost("blocked.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/rst-with-foreign-ttl-and-ipid-soon-after-request.pcap",
+            description: "One RST+ACK 4 ms after a GET for blocked.example (RTT 180 ms) with TTL 120 (server 52) and an IP ID far from the server's; no race, the server stays silent.",
+            build: rst_foreign_ttl_and_ipid,
+            truth: GroundTruth {
+                frames: 5,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_184_191_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::Finding { kind: "tcp_rst_injected", min_confidence: "medium", frames: &[4, 5] }, Fact::HttpHost("blocked.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/forged-fin-before-real-response.pcap",
+            description: "A FIN+ACK with TTL 110 and a foreign IP ID 3 ms after a GET for blocked.example; the real response, at the sequence number the FIN took, arrives one RTT after the request and the client resets it.",
+            build: rst_forged_fin,
+            truth: GroundTruth {
+                frames: 8,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_361_232_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::Finding { kind: "tcp_fin_injected", min_confidence: "high", frames: &[4, 5] }, Fact::HttpHost("blocked.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/injected-segment-races-real-response.pcap",
+            description: "A 403 page with TTL 99 at the server's next sequence number 3 ms after a GET for blocked.example, then the real 200 response over the same bytes with TTL 52 one RTT later; the client D-SACKs it.",
+            build: rst_injected_segment_races_response,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_364_432_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::Finding { kind: "tcp_data_injected", min_confidence: "high", frames: &[4, 5, 8] }, Fact::HttpHost("blocked.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/forged-synack-then-residual-reset.pcap",
+            description: "A GFW RST burst after a GET for blocked.example, then 30 s later a new connection to the same server and port: a SYN-ACK with a wrong ISN and TTL 96 before the real one, and a RST+ACK with TTL 97 2 ms after the client's ACK.",
+            build: rst_forged_synack_residual,
+            truth: GroundTruth {
+                frames: 17,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_030_180_041_000),
+                tcp_flows: 2,
+                udp_flows: 0,
+                facts: vec![Fact::Finding { kind: "tcp_rst_injected", min_confidence: "high", frames: &[4, 5, 6, 7] }, Fact::Finding { kind: "tcp_synack_forged", min_confidence: "medium", frames: &[13] }, Fact::Finding { kind: "tcp_residual_block", min_confidence: "medium", frames: &[15] }, Fact::HttpHost("blocked.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/lone-rst-with-only-a-ttl-difference.pcap",
+            description: "A RST+ACK 250 ms after a GET for blocked.example (after the RTT and the server's ACK) whose IP ID and DF continue the server's but whose TTL is 45 instead of 52.",
+            build: rst_lone_ttl_difference,
+            truth: GroundTruth {
+                frames: 6,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_430_191_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::Finding { kind: "tcp_rst_injected", min_confidence: "low", frames: &[4, 6] }, Fact::HttpHost("blocked.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/server-rst-after-its-fin-is-benign.pcap",
+            description: "Benign: a 200 response for allowed.example, the server's FIN, the client's FIN+ACK, then the server's RST+ACK with its own TTL and next IP ID (an abortive close).",
+            build: rst_benign_after_server_fin,
+            truth: GroundTruth {
+                frames: 8,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_541_323_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::NoFinding { class: "rst_injection" }, Fact::HttpHost("allowed.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/connection-refused-is-benign.pcapng",
+            description: "Benign, IPv6: two SYNs to port 80 refused with RST+ACK (seq 0, hop limit 55 like the server's), then a working TLS connection for allowed.example to port 443 of the same address.",
+            build: rst_benign_connection_refused,
+            truth: GroundTruth {
+                frames: 19,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_003_202_638_000),
+                tcp_flows: 3,
+                udp_flows: 0,
+                facts: vec![Fact::NoFinding { class: "rst_injection" }, Fact::TlsSni("allowed.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/load-balancer-idle-rst-is-benign.pcap",
+            description: "Benign: a keep-alive HTTP exchange for allowed.example, 120 s idle, then a RST+ACK from the server side with TTL 52 and the server's next IP ID.",
+            build: rst_benign_idle_timeout,
+            truth: GroundTruth {
+                frames: 7,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_120_361_232_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::NoFinding { class: "rst_injection" }, Fact::HttpHost("allowed.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/rst-from-capturing-host-is-benign.pcap",
+            description: "Benign: a GET for allowed.example, part of the response, then the capturing client aborts with its own RST+ACK (TTL 64); the server stays silent.",
+            build: rst_benign_from_capturing_host,
+            truth: GroundTruth {
+                frames: 8,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_004_361_244_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::NoFinding { class: "rst_injection" }, Fact::HttpHost("allowed.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/linux-server-rst-with-ip-id-zero-at-server-is-benign.pcap",
+            description: "Benign, server-side capture of a Linux server: it answers data after its FIN with a RST with IP ID 0 and TTL 64, and the client aborts with a RST+ACK with its own TTL 50 and next IP ID.",
+            build: rst_benign_linux_server_ipid_zero,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_000_364_456_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::NoFinding { class: "rst_injection" }, Fact::HttpHost("allowed.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/path-change-ttl-off-by-one-is-benign.pcap",
+            description: "Benign: the server's TTL goes from 52 to 51 after a route change between two requests; its RST+ACK 2 s after the second request has TTL 51 and its next IP ID.",
+            build: rst_benign_path_change,
+            truth: GroundTruth {
+                frames: 10,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_002_861_232_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::NoFinding { class: "rst_injection" }, Fact::HttpHost("allowed.example")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "rst/mid-stream-flow-with-plain-rst-is-benign.pcap",
+            description: "Benign: a flow picked up mid-stream; after 30 s idle the client sends a request and the server, which dropped the connection, answers with a RST with its own TTL 52 and next IP ID.",
+            build: rst_benign_mid_stream,
+            truth: GroundTruth {
+                frames: 7,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_030_180_065_000),
+                tcp_flows: 1,
+                udp_flows: 0,
+                facts: vec![Fact::NoFinding { class: "rst_injection" }, Fact::HttpHost("allowed.example")],
+                partial: false,
+            },
+        },
     ]
 }
 
 /// What each fixture directory holds (README section headings).
-const SECTIONS: [(&str, &str); 4] = [
+const SECTIONS: [(&str, &str); 5] = [
     (
         "capture",
         "Capture file formats, compression and damaged files",
@@ -2218,6 +3194,7 @@ const SECTIONS: [(&str, &str); 4] = [
     ("link", "Link-layer encapsulations"),
     ("decode", "IP, TCP and application decoding"),
     ("sample", "Samples"),
+    ("rst", "TCP RST, FIN, SYN-ACK and data injection"),
 ];
 
 /// The expected-facts cell of a fixture's README row.
@@ -2335,7 +3312,7 @@ mod tests {
         for f in &all {
             let (dir, name) = f.path.split_once('/').unwrap();
             assert!(
-                ["capture", "link", "decode", "sample"].contains(&dir),
+                ["capture", "link", "decode", "sample", "rst"].contains(&dir),
                 "{}",
                 f.path
             );
@@ -2479,6 +3456,113 @@ mod tests {
         for f in catalogue() {
             let bytes = (f.build)().unwrap();
             assert_eq!(pcap_parser_count(&bytes), f.truth.frames, "{}", f.path);
+        }
+    }
+
+    /// TCP fields of an unfragmented IPv4 or extension-free IPv6 packet:
+    /// (flags, seq, payload).
+    fn tcp_fields(ip: &[u8]) -> Option<(u8, u32, Vec<u8>)> {
+        let (proto, l4) = if ip[0] >> 4 == 4 {
+            let ihl = usize::from(ip[0] & 15) * 4;
+            let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+            (ip[9], &ip[ihl..total])
+        } else {
+            let len = usize::from(u16::from_be_bytes([ip[4], ip[5]]));
+            (ip[6], &ip[40..40 + len])
+        };
+        if proto != 6 {
+            return None;
+        }
+        let doff = usize::from(l4[12] >> 4) * 4;
+        let seq = u32::from_be_bytes([l4[4], l4[5], l4[6], l4[7]]);
+        Some((l4[13], seq, l4[doff..].to_vec()))
+    }
+
+    #[test]
+    fn synth_rst_fixtures_cite_the_packets_they_describe() {
+        const RST: u8 = 0x04;
+        const FIN: u8 = 0x01;
+        const SYN_ACK: u8 = 0x12;
+        for f in catalogue()
+            .into_iter()
+            .filter(|f| f.path.starts_with("rst/"))
+        {
+            let p = f.path;
+            let r = reference::read(&(f.build)().unwrap());
+            let segs: Vec<(u8, u32, Vec<u8>)> = r
+                .frames
+                .iter()
+                .map(|x| tcp_fields(reference::ip_of(x.linktype, &x.data).unwrap()).unwrap())
+                .collect();
+            let names: Vec<&str> = f
+                .truth
+                .facts
+                .iter()
+                .filter_map(|x| match x {
+                    Fact::HttpHost(n) | Fact::TlsSni(n) => Some(*n),
+                    _ => None,
+                })
+                .collect();
+            assert!(!names.is_empty(), "{p}: no trigger name");
+            let findings: Vec<(&str, &[u64])> = f
+                .truth
+                .facts
+                .iter()
+                .filter_map(|x| match x {
+                    Fact::Finding { kind, frames, .. } => Some((*kind, *frames)),
+                    _ => None,
+                })
+                .collect();
+            let benign = f.truth.facts.contains(&Fact::NoFinding {
+                class: "rst_injection",
+            });
+            assert_eq!(benign, findings.is_empty(), "{p}: finding or benign twin");
+            assert_eq!(
+                benign,
+                p.ends_with("-is-benign.pcap") || p.ends_with("-is-benign.pcapng")
+            );
+            if benign {
+                assert!(
+                    segs.iter().any(|s| s.0 & RST != 0),
+                    "{p}: a benign twin without a RST"
+                );
+            }
+            for (kind, frames) in findings {
+                // A request or ClientHello carrying the trigger name is the
+                // trigger; the rest are the forged (or raced) packets.
+                let (trigger, cited): (Vec<u64>, Vec<u64>) = frames.iter().partition(|&&n| {
+                    let payload = &segs[n as usize - 1].2;
+                    (payload.starts_with(b"GET ") || payload.starts_with(&[0x16, 0x03]))
+                        && names.iter().any(|name| contains(payload, name.as_bytes()))
+                });
+                assert!(trigger.len() <= 1, "{p}: {kind} cites two triggers");
+                assert!(!cited.is_empty(), "{p}: {kind} cites no packet");
+                let of = |n: u64| &segs[n as usize - 1];
+                match kind {
+                    "tcp_rst_injected" | "tcp_residual_block" => {
+                        assert!(cited.iter().all(|&n| of(n).0 & RST != 0), "{p}: {kind}")
+                    }
+                    "tcp_fin_injected" => assert!(
+                        cited.iter().all(|&n| of(n).0 & (FIN | RST) == FIN),
+                        "{p}: {kind}"
+                    ),
+                    "tcp_synack_forged" => {
+                        assert!(
+                            cited.iter().all(|&n| of(n).0 & 0x17 == SYN_ACK),
+                            "{p}: {kind}"
+                        )
+                    }
+                    "tcp_data_injected" => {
+                        let [a, b] = cited[..] else {
+                            panic!("{p}: {kind} cites {cited:?}")
+                        };
+                        let (a, b) = (of(a), of(b));
+                        assert_eq!((a.1, a.2.len()), (b.1, b.2.len()), "{p}: same range");
+                        assert!(!a.2.is_empty() && a.2 != b.2, "{p}: different bytes");
+                    }
+                    other => panic!("{p}: unknown kind {other}"),
+                }
+            }
         }
     }
 

@@ -32,9 +32,9 @@ const TS_OPTION_LEN: usize = 12;
 /// TCP_DELACK_MIN, 40 ms; RFC 9293 §3.8.6.3 allows up to 500 ms).
 const DELAYED_ACK_NS: i64 = 40 * MS;
 /// Window a Linux client advertises in its SYN (tcp_rmem default).
-const LINUX_SYN_WINDOW: u16 = 64240;
+pub const LINUX_SYN_WINDOW: u16 = 64240;
 /// Window a Linux server advertises in its SYN-ACK.
-const LINUX_SYNACK_WINDOW: u16 = 65160;
+pub const LINUX_SYNACK_WINDOW: u16 = 65160;
 
 /// How a host fills the IPv4 identification field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -298,6 +298,13 @@ impl Scenario {
     /// A registered host.
     pub fn host(&self, id: HostId) -> &Host {
         &self.hosts[id.0].host
+    }
+
+    /// A registered host, to change it from now on (a route change alters
+    /// the observed TTL, for instance). Changing `ip_id` does not restart a
+    /// counter: it continues from where it was.
+    pub fn host_mut(&mut self, id: HostId) -> &mut Host {
+        &mut self.hosts[id.0].host
     }
 
     /// The next IP ID of a host (advancing its counter).
@@ -572,6 +579,9 @@ pub struct TcpParams {
     pub windows: (u16, u16),
     /// Use the timestamps option (RFC 7323) in every segment.
     pub timestamps: bool,
+    /// IP ID of the server's SYN-ACK; the server host's IP ID behaviour when
+    /// `None` (Linux sends its SYN-ACKs with DF set and IP ID 0).
+    pub synack_ip_id: Option<u16>,
 }
 
 impl TcpParams {
@@ -588,6 +598,7 @@ impl TcpParams {
             window_scale: (7, 7),
             windows: (502, 509),
             timestamps: false,
+            synack_ip_id: None,
         }
     }
 
@@ -625,6 +636,12 @@ impl TcpParams {
     /// Sets the MSS.
     pub fn mss(mut self, mss: u16) -> Self {
         self.mss = Some(mss);
+        self
+    }
+
+    /// Fixes the IP ID of the server's SYN-ACK (0 for a Linux server).
+    pub fn synack_ip_id(mut self, id: u16) -> Self {
+        self.synack_ip_id = Some(id);
         self
     }
 }
@@ -953,6 +970,10 @@ impl TcpConn {
             ack: Some(self.nxt[0]),
             window: Some(LINUX_SYNACK_WINDOW),
             options: Some(self.syn_options(Side::Server, synack_at)),
+            ip: IpOverrides {
+                ip_id: self.params.synack_ip_id,
+                ..IpOverrides::default()
+            },
             ..Segment::default()
         };
         self.emit(sc, Side::Server, synack_at, &seg)?;
@@ -1209,6 +1230,25 @@ mod tests {
         assert_eq!(segs[1].ts - segs[0].ts, 40 * US);
         assert_eq!(segs[2].ts - segs[1].ts, 50 * MS);
         assert_eq!(end, segs[2].ts);
+    }
+
+    #[test]
+    fn synth_scenario_synack_ip_id_and_route_change() {
+        let mut sc = Scenario::new(6);
+        let (c, s) = hosts(&mut sc);
+        let mut conn = sc.tcp(c, s, TcpParams::new(80).synack_ip_id(0)).unwrap();
+        let t = conn.handshake(&mut sc, 0).unwrap();
+        sc.host_mut(s).ttl = 51;
+        conn.ack(&mut sc, Side::Server, t + MS).unwrap();
+        let segs = parse(&sc.finish());
+        assert_eq!((segs[1].flags, segs[1].ip_id, segs[1].ttl), (0x12, 0, 52));
+        // The counter was not used by the SYN-ACK; the later segment takes
+        // its first value and the new TTL.
+        assert_eq!(segs[3].ttl, 51);
+        assert_eq!(
+            segs[3].ip_id,
+            counter_start(&"93.184.216.34".parse().unwrap())
+        );
     }
 
     #[test]

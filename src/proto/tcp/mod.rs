@@ -118,7 +118,8 @@ pub struct TcpHalf {
     pub base_seq: Option<SeqNumber>,
     /// Highest sequence number reached (end of the furthest segment, SYN and FIN included).
     pub next_seq: Option<SeqNumber>,
-    /// Highest acknowledgment this sender has sent (with the ACK flag).
+    /// Highest acknowledgment this sender has sent (with the ACK flag, on segments other than
+    /// RSTs).
     pub max_ack: Option<SeqNumber>,
     /// SYN segments sent (retransmissions included).
     pub syns: u32,
@@ -162,6 +163,10 @@ pub struct Handshake {
     pub syn_ack_isn: Option<u32>,
     /// A later SYN-ACK with a different initial sequence number (a forged SYN-ACK tell).
     pub conflicting_syn_ack: Option<FrameNumber>,
+    /// A SYN-ACK claiming to come from the client (which sent the SYN): only a simultaneous
+    /// open explains one, otherwise it was forged towards the server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverse_syn_ack: Option<FrameNumber>,
     /// The client's ACK completing the handshake.
     pub ack: Option<(FrameNumber, Timestamp)>,
     /// From the SYN to the SYN-ACK, as captured.
@@ -276,6 +281,8 @@ impl TcpConn {
         // Handshake bookkeeping (before the half is updated).
         if flags.syn() && !flags.ack() && self.handshake.syn_ack.is_none() {
             self.handshake.syn = Some((frame, ts));
+        } else if flags.syn() && flags.ack() && dir == Direction::ClientToServer {
+            self.handshake.reverse_syn_ack.get_or_insert(frame);
         } else if flags.syn() && flags.ack() {
             match self.handshake.syn_ack_isn {
                 None => {
@@ -339,10 +346,12 @@ impl TcpConn {
         if half.base_seq.is_none() {
             half.base_seq = Some(seq);
         }
-        if flags.ack() {
+        // The ACK field of a RST is not trusted (Zeek does the same): a forged RST must not move
+        // what the sender is known to have acknowledged.
+        if flags.ack() && !flags.rst() {
             let a = SeqNumber(tcp.ack);
             half.max_ack = Some(half.max_ack.map_or(a, |m| m.max(a)));
-        } else if tcp.ack != 0 {
+        } else if !flags.ack() && tcp.ack != 0 {
             half.counts.ack_field_without_flag += 1;
         }
         if flags.rst() {
