@@ -81,6 +81,24 @@ pub struct Options {
     pub detect: DetectConfig,
 }
 
+/// Detector settings with the bundled blocking fingerprints followed by the rows of
+/// `fingerprint_files`, merged in the given order (a later row replaces an earlier one of the
+/// same name).
+pub fn detect_config(
+    fingerprint_files: &[PathBuf],
+) -> Result<DetectConfig, detect::fingerprints::FingerprintError> {
+    let mut config = DetectConfig::default();
+    if fingerprint_files.is_empty() {
+        return Ok(config);
+    }
+    let mut set = detect::fingerprints::FingerprintSet::clone(&config.fingerprints);
+    for file in fingerprint_files {
+        set.merge(detect::fingerprints::FingerprintSet::load_file(file)?);
+    }
+    config.fingerprints = std::sync::Arc::new(set);
+    Ok(config)
+}
+
 /// Analyzes several inputs in parallel (on the current rayon pool) and builds the report;
 /// captures keep the order of `inputs`.
 pub fn analyze_all(inputs: &[InputSource], options: &Options) -> Report {

@@ -434,3 +434,88 @@ fn fail_on_findings_does_not_fail_a_clean_capture() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+const FINGERPRINT_HEADER: &str = "name,scope,other_names,location_found,pattern_type,pattern,confidence_no_fp,expected_countries,source,exp_url,notes\n";
+
+#[test]
+fn extra_fingerprint_files_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let dns = dir.path().join("mine.csv");
+    std::fs::write(
+        &dns,
+        format!("{FINGERPRINT_HEADER}me.dns_1,isp,,dns,full,192.0.2.66,5,XX,my notes,,\n"),
+    )
+    .unwrap();
+    // Rows for HTTP locations, another column order and an unknown column are fine too.
+    let http = dir.path().join("http.csv");
+    std::fs::write(
+        &http,
+        "scope,name,location_found,pattern_type,pattern,seen\n\
+         isp,me.http_1,header.location,prefix,http://warning.example/,2024\n",
+    )
+    .unwrap();
+    let out = tamper()
+        .args([
+            "analyze",
+            "--fingerprints",
+            dns.to_str().unwrap(),
+            "--fingerprints",
+            http.to_str().unwrap(),
+            &fixture(SAMPLE),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_bad_fingerprint_file_is_a_usage_error_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "{FINGERPRINT_HEADER}me.ok,isp,,dns,full,192.0.2.1,5,,me,,\n\
+             me.bad,country,,dns,full,192.0.2.2,5,,me,,\n"
+        ),
+    )
+    .unwrap();
+    let out = tamper()
+        .args([
+            "analyze",
+            "--fingerprints",
+            bad.to_str().unwrap(),
+            &fixture(SAMPLE),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no report for a usage error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.csv") && err.contains("line 3") && err.contains("country"),
+        "{err}"
+    );
+    let missing = dir.path().join("missing.csv");
+    let out = tamper()
+        .args([
+            "analyze",
+            "--fingerprints",
+            missing.to_str().unwrap(),
+            &fixture(SAMPLE),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.csv"));
+}

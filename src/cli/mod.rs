@@ -108,6 +108,11 @@ pub struct AnalyzeArgs {
     /// Print nothing on standard error except errors.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Extra blocking fingerprints: a CSV file in OONI's blocking-fingerprints format (see
+    /// docs/fingerprints.md), used after the bundled ones. Repeat for several files; a later
+    /// row replaces an earlier one of the same name.
+    #[arg(long = "fingerprints", value_name = "FILE")]
+    pub fingerprints: Vec<PathBuf>,
     /// Limits.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -196,6 +201,8 @@ fn inputs(args: &[String], quiet: bool) -> anyhow::Result<Vec<InputSource>> {
 }
 
 fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
+    // A bad fingerprint file is a usage error, found before anything else is done.
+    let detect = pipeline::detect_config(&args.fingerprints)?;
     let target = OutputTarget::from_arg(&args.output);
     let inputs = inputs(&args.inputs, args.quiet)?;
     if let OutputTarget::Dir(d) = &target {
@@ -234,7 +241,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
         limits: args.limits.limits(),
         collect_flows: args.flows.is_some(),
         skip_detectors: false,
-        detect: Default::default(),
+        detect,
     };
     let report = pool(args.threads)?.install(|| pipeline::analyze_all(&inputs, &options));
     let found = report.findings().count();

@@ -13,6 +13,7 @@
 //!    review the diff, and document the kinds in `docs/findings.md`.
 
 pub mod devices;
+pub mod fingerprints;
 pub mod rst_injection;
 
 use crate::finding::{FindingKind, FindingSink};
@@ -64,8 +65,21 @@ pub trait Detector: Send {
 }
 
 /// Settings shared by detectors.
-#[derive(Clone, Debug, Default)]
-pub struct DetectConfig {}
+#[derive(Clone, Debug)]
+pub struct DetectConfig {
+    /// Blocking fingerprints (the bundled rows, then any user files), shared by every
+    /// detector instance of a run.
+    pub fingerprints: std::sync::Arc<fingerprints::FingerprintSet>,
+}
+
+impl Default for DetectConfig {
+    /// The bundled fingerprints only.
+    fn default() -> Self {
+        DetectConfig {
+            fingerprints: fingerprints::FingerprintSet::shared_builtin(),
+        }
+    }
+}
 
 /// Every detector tamper ships, configured.
 pub fn all_detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
