@@ -108,6 +108,8 @@ diagnostic_kinds! {
     LimitReachedReassemblyMemory = "limit_reached_reassembly_memory", Warning;
     /// The table of DNS queries waiting for an answer is full; the oldest query was dropped.
     LimitReachedDnsPending = "limit_reached_dns_pending", Warning;
+    /// More DNS transactions than the DNS-injection detector keeps until the end of the capture; the oldest were judged early, against the resolver baselines seen so far.
+    LimitReachedDnsJudgement = "limit_reached_dns_judgement", Info;
     /// A DNS message could not be fully parsed (truncated, bad name, compression loop); what came before the problem was used.
     DnsMessageMalformed = "dns_message_malformed", Warning;
     /// A TLS record or handshake message is malformed; TLS parsing stopped for that direction.

@@ -1088,6 +1088,9 @@ impl Analyzer {
         for d in self.detectors.iter_mut() {
             d.finish(&mut self.sink);
         }
+        for (kind, frame, detail) in self.sink.take_diagnostics() {
+            self.diags.note(kind, frame, || detail);
+        }
         summary.flows = FlowCounts {
             peak: self.flows.peak() as u64,
             ..self.flow_counts

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
@@ -275,14 +275,27 @@ fn corpus_protocol_facts_are_extracted() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
-/// The rst_injection findings of one capture.
-fn rst_findings(path: &Path) -> Vec<tamper::finding::Finding> {
+/// The findings of one class in one capture.
+fn class_findings(
+    path: &Path,
+    class: tamper::finding::FindingClass,
+) -> Vec<tamper::finding::Finding> {
     let (report, _) = common::analyze_with_facts(path);
     report
         .findings
         .into_iter()
-        .filter(|f| f.class == tamper::finding::FindingClass::RstInjection)
+        .filter(|f| f.class == class)
         .collect()
+}
+
+/// The rst_injection findings of one capture.
+fn rst_findings(path: &Path) -> Vec<tamper::finding::Finding> {
+    class_findings(path, tamper::finding::FindingClass::RstInjection)
+}
+
+/// The dns_injection findings of one capture.
+fn dns_findings(path: &Path) -> Vec<tamper::finding::Finding> {
+    class_findings(path, tamper::finding::FindingClass::DnsInjection)
 }
 
 /// Captures from other tools' test suites that contain crafted or real injection, with what
@@ -461,6 +474,120 @@ fn corpus_rst_injection_matches_ground_truth() {
     for (rel, why) in RST_ELSEWHERE {
         if rst_findings(&corpus.join(rel)).is_empty() {
             problems.push(format!("{rel}: nothing reported, expected {why}"));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// Captures with two DNS responses to one query, or a response without its query, that are
+/// not injection, and why tamper stays silent on them.
+const DNS_SILENT: &[(&str, &str)] = &[
+    (
+        "zeek/testing/btest/Traces/dns-two-responses.pcap",
+        "a duplicated answer: same transaction ID, identical answers 0.1 ms apart",
+    ),
+    (
+        "suricata-verify/tests/dns/dns-udp-double-request-response/dns-udp-double-request-response.pcap",
+        "two queries on one flow, each answered once",
+    ),
+    (
+        "suricata-verify/tests/dns/dns-udp-unsolicited-response/dns-response-2x.pcap",
+        "a response whose transaction ID matches no query, then the real answer: nothing raced the real answer",
+    ),
+    (
+        "DNSPoisoning101/attack_example_packet.pcap",
+        "a lone forged response without its query: no transaction to judge",
+    ),
+];
+
+#[test]
+fn corpus_dns_injection_matches_ground_truth() {
+    use tamper::finding::{Confidence, Evidence};
+    let Some(corpus) = common::corpus_dir() else {
+        common::skip_without_corpus("corpus_dns_injection_matches_ground_truth");
+        return;
+    };
+    let mut problems = Vec::new();
+
+    // DnsPoison: a scapy spoofer on the LAN answers seven names (README.txt) with 192.168.168.4
+    // or 10.6.6.6, IP ID 1 and TTL 64, racing the real resolver 77.88.8.8 (TTL 255). The same
+    // answers relayed by the 127.0.0.53 stub resolver are not reported again.
+    let found = dns_findings(&corpus.join("DnsPoison/dns.pcap"));
+    let spoofed: BTreeMap<&str, &str> = [
+        ("www.google.com", "192.168.168.4"),
+        ("www.reddit.com", "192.168.168.4"),
+        ("www.chase.com", "192.168.168.4"),
+        ("www.facebook.com", "192.168.168.4"),
+        ("www.cs.stonybrook.edu", "192.168.168.4"),
+        ("foo.example.com", "10.6.6.6"),
+        ("bar.example.com", "10.6.6.6"),
+    ]
+    .into_iter()
+    .collect();
+    for f in &found {
+        let name = f.trigger.as_ref().map(|t| t.value.as_str()).unwrap_or("");
+        let Some(addr) = spoofed.get(name) else {
+            problems.push(format!("DnsPoison: unexpected finding {}", f.summary));
+            continue;
+        };
+        // The forged answer is named by its headers (TTL 64 against 255), not by guessing.
+        let named = f.evidence.iter().any(|e| {
+            matches!(e, Evidence::Mismatch { field, observed, .. }
+                if field == "dns_answer" && observed.as_str().is_some_and(|o| o.contains(addr)))
+        });
+        let ttl = f.evidence.iter().any(|e| {
+            matches!(e, Evidence::Mismatch { field, observed, .. }
+                if field == "ip_ttl" && observed == &serde_json::json!(64))
+        });
+        if f.kind.as_str() != "dns_answer_race"
+            || f.confidence != Confidence::High
+            || !named
+            || !ttl
+            || f.flow.server.addr.to_string() != "77.88.8.8"
+        {
+            problems.push(format!(
+                "DnsPoison {name}: {} {:?} named={named} ttl64={ttl} server {}: {}",
+                f.kind.as_str(),
+                f.confidence,
+                f.flow.server,
+                f.summary
+            ));
+        }
+    }
+    let names: BTreeSet<&str> = found
+        .iter()
+        .filter_map(|f| f.trigger.as_ref().map(|t| t.value.as_str()))
+        .collect();
+    if found.len() != 7 || names.len() != 7 {
+        problems.push(format!(
+            "DnsPoison: {} findings for {names:?}; expected one race per spoofed name",
+            found.len()
+        ));
+    }
+
+    for (rel, why) in DNS_SILENT {
+        let got = dns_findings(&corpus.join(rel));
+        if !got.is_empty() {
+            problems.push(format!(
+                "{rel} ({why}): reported {:?}",
+                got.iter().map(|f| f.summary.clone()).collect::<Vec<_>>()
+            ));
+        }
+    }
+
+    // Everything else: no DNS injection anywhere in the corpus.
+    for rel in corpus_captures(&corpus) {
+        if rel == "DnsPoison/dns.pcap" {
+            continue;
+        }
+        let got = dns_findings(&corpus.join(&rel));
+        if !got.is_empty() {
+            problems.push(format!(
+                "{rel}: unexpected {:?}",
+                got.iter()
+                    .map(|f| format!("{} {:?} {}", f.kind.as_str(), f.confidence, f.summary))
+                    .collect::<Vec<_>>()
+            ));
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));

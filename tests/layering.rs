@@ -16,8 +16,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("defrag", &["decode", "diag", "ids", "time"]),
     ("flow", &["decode", "ids", "time"]),
     ("proto", &["decode", "diag", "flow", "ids", "time"]),
-    ("finding", &["ids", "time"]),
-    ("detect", &["finding", "flow", "proto", "ids", "time"]),
+    ("finding", &["diag", "ids", "time"]),
+    (
+        "detect",
+        &["diag", "finding", "flow", "proto", "ids", "time"],
+    ),
     (
         "report",
         &["capture", "diag", "finding", "flow", "ids", "time"],

@@ -106,6 +106,20 @@ impl Scope {
         }
     }
 
+    /// A few words for reports: what a match of this scope means.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scope::Nat => "a national filter",
+            Scope::Isp => "an ISP's filter",
+            Scope::Prod => "a filtering product",
+            Scope::Inst => "an institution's filter",
+            Scope::Vbw => "a conventional blocking answer, weak evidence alone",
+            Scope::Fp => "a known innocent look-alike",
+            Scope::Injb => "a benign injection",
+            Scope::Prov => "the content provider's own block",
+        }
+    }
+
     fn parse(text: &str) -> Option<Scope> {
         let text = text.trim();
         Scope::ALL

@@ -12,7 +12,9 @@
 //!    `src/synth/fixtures.rs`, regenerate with `TAMPER_UPDATE=1 cargo test --test fixtures`,
 //!    review the diff, and document the kinds in `docs/findings.md`.
 
+pub mod addresses;
 pub mod devices;
+pub mod dns_injection;
 pub mod fingerprints;
 pub mod rst_injection;
 
@@ -83,11 +85,17 @@ impl Default for DetectConfig {
 
 /// Every detector tamper ships, configured.
 pub fn all_detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
-    let _ = config;
-    vec![Box::new(rst_injection::RstInjection::default())]
+    vec![
+        Box::new(rst_injection::RstInjection::default()),
+        Box::new(dns_injection::DnsInjection::new(
+            config.fingerprints.clone(),
+        )),
+    ]
 }
 
 /// Every finding kind tamper can emit (the catalogue documented in `docs/findings.md`).
 pub fn all_kinds() -> Vec<FindingKind> {
-    rst_injection::KINDS.to_vec()
+    let mut kinds = rst_injection::KINDS.to_vec();
+    kinds.extend(dns_injection::KINDS);
+    kinds
 }

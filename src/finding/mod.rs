@@ -318,7 +318,15 @@ pub enum FindingError {
 pub struct FindingSink {
     findings: Vec<Finding>,
     refused: Vec<FindingError>,
+    diagnostics: Vec<DetectorDiagnostic>,
 }
+
+/// A diagnostic raised by a detector: its kind, the frame where it happened, and a detail.
+pub type DetectorDiagnostic = (
+    crate::diag::DiagnosticKind,
+    Option<crate::ids::FrameNumber>,
+    String,
+);
 
 impl FindingSink {
     /// An empty sink.
@@ -337,6 +345,22 @@ impl FindingSink {
             return;
         }
         self.findings.push(finding);
+    }
+
+    /// Reports a diagnostic from a detector (a limit it reached); the pipeline adds it to the
+    /// capture's diagnostics.
+    pub fn diagnostic(
+        &mut self,
+        kind: crate::diag::DiagnosticKind,
+        frame: Option<crate::ids::FrameNumber>,
+        detail: String,
+    ) {
+        self.diagnostics.push((kind, frame, detail));
+    }
+
+    /// Takes the diagnostics reported by detectors.
+    pub fn take_diagnostics(&mut self) -> Vec<DetectorDiagnostic> {
+        std::mem::take(&mut self.diagnostics)
     }
 
     /// Findings refused for lack of evidence.

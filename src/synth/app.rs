@@ -392,6 +392,34 @@ impl DnsMessage {
         }
     }
 
+    /// A forged response in the format of the GFW's DNS injector
+    /// (reverse-engineered in "Wallbleed", NDSS 2025): the query's ID and
+    /// question copied, flags 0x8180 (QR, RD, RA) when the query asked for
+    /// recursion and 0x8400 (QR, AA) otherwise, this one answer and nothing
+    /// else: no authority records and no OPT record even when the query had
+    /// one (ANCOUNT=1, NSCOUNT=0, ARCOUNT=0).
+    pub fn injected_response(query: &DnsMessage, answer: DnsRecord) -> Self {
+        let flags = if query.flags & DNS_FLAG_RD != 0 {
+            DNS_FLAG_QR | DNS_FLAG_RD | DNS_FLAG_RA
+        } else {
+            DNS_FLAG_QR | DNS_FLAG_AA
+        };
+        Self {
+            id: query.id,
+            flags,
+            questions: query.questions.clone(),
+            answers: vec![answer],
+            authorities: Vec::new(),
+            additionals: Vec::new(),
+        }
+    }
+
+    /// Removes any OPT record (a response that does not echo EDNS).
+    pub fn without_edns(mut self) -> Self {
+        self.additionals.retain(|r| r.rtype != TYPE_OPT);
+        self
+    }
+
     /// Appends an answer record.
     pub fn answer(mut self, r: DnsRecord) -> Self {
         self.answers.push(r);
@@ -1246,6 +1274,41 @@ mod tests {
         let s = a1 + 12;
         assert_eq!(&r[s..s + 9], &[0, 1, 0, 0, 1, 0, 6, 2, b'h']);
         assert!(r.len() < 200);
+    }
+
+    #[test]
+    fn synth_dns_injected_response_has_the_injector_layout() {
+        let q = DnsMessage::query(0xBEEF, "www.blocked-site.com", TYPE_AAAA).with_edns(1232, false);
+        let forged = DnsMessage::injected_response(
+            &q,
+            DnsRecord::a("www.blocked-site.com", 60, Ipv4Addr::new(8, 7, 198, 45)),
+        )
+        .encode();
+        // ID, flags 0x8180, QD=1 AN=1 NS=0 AR=0.
+        assert_eq!(
+            &forged[..12],
+            &[0xBE, 0xEF, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]
+        );
+        // The question is copied byte for byte (AAAA), the answer is an A
+        // record whose owner is the pointer c0 0c, and nothing follows it.
+        let qlen = 22 + 4;
+        assert_eq!(&forged[12..12 + qlen], &q.encode()[12..12 + qlen]);
+        let a = 12 + qlen;
+        assert_eq!(&forged[a..a + 4], &[0xC0, 0x0C, 0, 1]);
+        assert_eq!(&forged[a + 10..a + 12], &[0, 4]);
+        assert_eq!(&forged[a + 12..], &[8, 7, 198, 45]);
+        // Without RD the injector answers "authoritatively".
+        let mut plain = DnsMessage::query(1, "a.blocked-site.com", TYPE_A);
+        plain.flags = 0;
+        let r = DnsMessage::injected_response(
+            &plain,
+            DnsRecord::a("a.blocked-site.com", 60, Ipv4Addr::new(8, 7, 198, 45)),
+        );
+        assert_eq!(r.flags, 0x8400);
+        // A resolver's response drops its OPT echo on request.
+        let echoed = DnsMessage::response_to(&q, RCODE_NOERROR);
+        assert_eq!(echoed.additionals.len(), 1);
+        assert!(echoed.without_edns().additionals.is_empty());
     }
 
     #[test]

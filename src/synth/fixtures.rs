@@ -8,7 +8,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::app::{
     client_hello_session_id, dns_over_tcp, tls_application_data, tls_change_cipher_spec,
     ClientHello, DnsMessage, DnsRecord, HttpRequest, HttpResponse, ServerHello, SvcParam, CLASS_IN,
-    DNS_POINTER, RCODE_NOERROR, TYPE_A, TYPE_AAAA, TYPE_HTTPS, TYPE_TXT,
+    DNS_FLAG_RA, DNS_POINTER, RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_SERVFAIL, TYPE_A, TYPE_AAAA,
+    TYPE_HTTPS, TYPE_TXT,
 };
 use super::link::{
     LinkLayer, MplsLabel, VlanTag, AF_INET6_BSD, AF_INET6_DARWIN, LINKTYPE_ETHERNET,
@@ -20,8 +21,8 @@ use super::packet::{
 };
 use super::rng::SplitMix64;
 use super::scenario::{
-    Host, HostId, IpIdMode, IpOverrides, Scenario, Segment, Side, TcpConn, TcpParams, Vantage,
-    DNS_PORT, LINUX_SYNACK_WINDOW, LINUX_SYN_WINDOW, MS, MSS_IPV4, S, US,
+    Host, HostId, IpIdMode, IpOverrides, Scenario, Segment, Side, TcpConn, TcpParams, UdpExchange,
+    Vantage, DNS_PORT, LINUX_SYNACK_WINDOW, LINUX_SYN_WINDOW, MS, MSS_IPV4, S, US,
 };
 use super::writer::{
     gzip_members, truncate, write_pcap, write_pcap_with_layout, write_pcapng, xz, zstd, Endian,
@@ -2174,6 +2175,777 @@ fn rst_benign_mid_stream() -> Result<Vec<u8>, SynthError> {
     Ok(eth_pcap(sc))
 }
 
+// ------------------------------------------------------------ dns/
+
+/// The capturing client of the dns/ fixtures (IPv4: a home network behind
+/// NAT; IPv6: a global address from a tunnel broker's range).
+fn dns_client(sc: &mut Scenario, ipv6: bool) -> HostId {
+    sc.set_local_delay(41 * US);
+    let a = if ipv6 {
+        v6("2001:470:1f0b:5a1::20")
+    } else {
+        v4(192, 168, 1, 20)
+    };
+    sc.add_host(Host::local(a).with_mac(CLIENT_MAC))
+}
+
+/// A resolver as the client sees it: its host and its round-trip time.
+#[derive(Clone, Copy)]
+struct Resolver {
+    host: HostId,
+    rtt: i64,
+}
+
+/// A public resolver whose packets arrive with `ttl`, random IP IDs and DF
+/// clear (resolvers avoid DF on UDP), `rtt` away.
+fn public_resolver(sc: &mut Scenario, addr: IpAddr, ttl: u8, rtt: i64) -> Resolver {
+    let host = sc.add_host(
+        Host::remote(addr, ttl)
+            .with_mac(ROUTER_MAC)
+            .with_ip_id(IpIdMode::Random)
+            .with_dont_fragment(false),
+    );
+    Resolver { host, rtt }
+}
+
+/// Google Public DNS over IPv4: TTL 117 at the client.
+fn google_v4(sc: &mut Scenario, rtt: i64) -> Resolver {
+    public_resolver(sc, v4(8, 8, 8, 8), 117, rtt)
+}
+
+/// Cloudflare's resolver: TTL 57 at the client (initial 64).
+fn cloudflare_v4(sc: &mut Scenario, rtt: i64) -> Resolver {
+    public_resolver(sc, v4(1, 1, 1, 1), 57, rtt)
+}
+
+/// Quad9: TTL 55 at the client (initial 64).
+fn quad9_v4(sc: &mut Scenario, rtt: i64) -> Resolver {
+    public_resolver(sc, v4(9, 9, 9, 9), 55, rtt)
+}
+
+/// Names with their genuine IPv4 and IPv6 addresses, looked up before the
+/// interesting query so a detector can learn each resolver's TTL, IP ID,
+/// DF, flags, EDNS echo and round-trip time.
+const BASELINE: [(&str, [u8; 4], &str); 5] = [
+    (
+        "www.weather-site.com",
+        [104, 18, 22, 51],
+        "2606:4700::6812:1633",
+    ),
+    (
+        "api.shop-site.net",
+        [13, 224, 5, 31],
+        "2600:9000:21f0:b600:1f:31e5:9a40:93a1",
+    ),
+    (
+        "img.photo-site.org",
+        [151, 101, 129, 91],
+        "2a04:4e42:600::347",
+    ),
+    (
+        "mail.post-site.com",
+        [142, 250, 186, 37],
+        "2a00:1450:4001:82b::2005",
+    ),
+    (
+        "docs.tools-site.io",
+        [185, 199, 110, 153],
+        "2606:50c0:8002::153",
+    ),
+];
+/// When the k-th baseline lookup leaves, after T0.
+const BASELINE_AT: [i64; 5] = [0, 1_312 * MS, 2_478 * MS, 3_905 * MS, 4_651 * MS];
+/// What the k-th baseline lookup adds to the resolver's round-trip time.
+const BASELINE_JITTER: [i64; 5] = [1_284 * US, 3_117 * US, 412 * US, 2_659 * US, 1_803 * US];
+/// When the interesting query of a dns/ fixture leaves (after every
+/// baseline lookup was answered).
+const DNS_QUERY_AT: i64 = T0 + 6_120 * MS;
+/// The EDNS(0) UDP payload size stub resolvers announce.
+const EDNS_SIZE: u16 = 1232;
+
+/// The baseline lookups `range` (A, or AAAA over IPv6, with EDNS) at `r`,
+/// each from a fresh port with a fresh ID, answered after `r.rtt` plus a
+/// little jitter with RA set and the OPT record echoed.
+fn baseline_lookups(
+    sc: &mut Scenario,
+    client: HostId,
+    r: Resolver,
+    range: std::ops::Range<usize>,
+    ipv6: bool,
+) -> Result<(), SynthError> {
+    for k in range {
+        let (name, a4, a6) = BASELINE[k];
+        let id = sc.rng().next_u16();
+        let (q, answer) = if ipv6 {
+            let a6 = a6.parse::<Ipv6Addr>().unwrap_or(Ipv6Addr::UNSPECIFIED);
+            (
+                DnsMessage::query(id, name, TYPE_AAAA),
+                DnsRecord::aaaa(name, 300, a6),
+            )
+        } else {
+            (
+                DnsMessage::query(id, name, TYPE_A),
+                DnsRecord::a(name, 300, Ipv4Addr::from(a4)),
+            )
+        };
+        let q = q.with_edns(EDNS_SIZE, false);
+        let resp = DnsMessage::response_to(&q, RCODE_NOERROR).answer(answer);
+        sc.dns_exchange(
+            T0 + BASELINE_AT[k],
+            client,
+            r.host,
+            r.rtt + BASELINE_JITTER[k],
+            &q.encode(),
+            &resp.encode(),
+        )?;
+    }
+    Ok(())
+}
+
+/// A recursive query with EDNS and a fresh ID.
+fn edns_query(sc: &mut Scenario, name: &str, qtype: u16) -> DnsMessage {
+    let id = sc.rng().next_u16();
+    DnsMessage::query(id, name, qtype).with_edns(EDNS_SIZE, false)
+}
+
+/// A query from a fresh port at `t`, not yet answered.
+fn ask(
+    sc: &mut Scenario,
+    t: i64,
+    client: HostId,
+    r: Resolver,
+    q: &DnsMessage,
+) -> Result<UdpExchange, SynthError> {
+    let port = sc.rng().ephemeral_port();
+    sc.dns_query(t, client, r.host, port, &q.encode())
+}
+
+/// IP header fields of a forged response: TTL, IP ID and DF set.
+fn forged_ip(ttl: u8, ip_id: u16) -> IpOverrides {
+    IpOverrides {
+        ttl: Some(ttl),
+        ip_id: Some(ip_id),
+        dont_fragment: Some(true),
+        tos: None,
+    }
+}
+
+/// The resolver's own IP header (no overrides).
+const GENUINE: IpOverrides = IpOverrides {
+    ttl: None,
+    ip_id: None,
+    dont_fragment: None,
+    tos: None,
+};
+
+fn ip4(a: u8, b: u8, c: u8, d: u8) -> Ipv4Addr {
+    Ipv4Addr::new(a, b, c, d)
+}
+
+fn ip6(s: &str) -> Ipv6Addr {
+    // Only called with literals from this file.
+    s.parse().unwrap_or(Ipv6Addr::UNSPECIFIED)
+}
+
+/// An SOA record as an authoritative server returns it with a negative
+/// answer.
+fn zone_soa(zone: &str) -> DnsRecord {
+    DnsRecord::soa(
+        zone,
+        1800,
+        &format!("ns1.{zone}"),
+        &format!("hostmaster.{zone}"),
+        2_024_051_001,
+    )
+}
+
+/// The `.com` zone's SOA (a name under `.com` that does not exist).
+fn com_soa() -> DnsRecord {
+    DnsRecord::soa(
+        "com",
+        900,
+        "a.gtld-servers.net",
+        "nstld.verisign-grs.com",
+        1_715_678_970,
+    )
+}
+
+const WWW_BLOCKED_SITE: &str = "www.blocked-site.com";
+
+fn dns_race_forged_first_then_real_a() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(301);
+    let client = dns_client(&mut sc, false);
+    let r = google_v4(&mut sc, 42 * MS);
+    let poison = sc.add_host(Host::remote(v4(8, 7, 198, 45), 50).with_mac(ROUTER_MAC));
+    baseline_lookups(&mut sc, client, r, 0..3, false)?;
+    let q = edns_query(&mut sc, WWW_BLOCKED_SITE, TYPE_A);
+    let ex = ask(&mut sc, DNS_QUERY_AT, client, r, &q)?;
+    let forged_at = DNS_QUERY_AT + 8 * MS;
+    let forged =
+        DnsMessage::injected_response(&q, DnsRecord::a(WWW_BLOCKED_SITE, 60, ip4(8, 7, 198, 45)));
+    sc.udp_reply(&ex, forged_at, &forged_ip(102, 0x6C1E), &forged.encode())?;
+    let real = DnsMessage::response_to(&q, RCODE_NOERROR).answer(DnsRecord::a(
+        WWW_BLOCKED_SITE,
+        3600,
+        ip4(93, 184, 215, 14),
+    ));
+    sc.udp_reply(
+        &ex,
+        DNS_QUERY_AT + r.rtt + 906 * US,
+        &GENUINE,
+        &real.encode(),
+    )?;
+    // The client took the first answer and connects to the poison address,
+    // which never answers.
+    let mut conn = sc.tcp(client, poison, TcpParams::new(443).rtt(r.rtt))?;
+    conn.unanswered_syns(&mut sc, forged_at + 310 * US, 2)?;
+    Ok(eth_pcap(sc))
+}
+
+fn dns_race_answer_vs_nxdomain_ipv6() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(302);
+    let client = dns_client(&mut sc, true);
+    let r = public_resolver(&mut sc, v6("2001:4860:4860::8888"), 117, 46 * MS);
+    baseline_lookups(&mut sc, client, r, 0..3, true)?;
+    let name = "foo.censored-site.org";
+    let q = edns_query(&mut sc, name, TYPE_AAAA);
+    let ex = ask(&mut sc, DNS_QUERY_AT, client, r, &q)?;
+    let forged = DnsMessage::injected_response(
+        &q,
+        DnsRecord::aaaa(name, 185, ip6("2a03:2880:f12f:83:face:b00c:0:25de")),
+    );
+    sc.udp_reply(
+        &ex,
+        DNS_QUERY_AT + 7 * MS,
+        &IpOverrides {
+            ttl: Some(94),
+            ..IpOverrides::default()
+        },
+        &forged.encode(),
+    )?;
+    let real = DnsMessage::response_to(&q, RCODE_NXDOMAIN).authority(zone_soa("censored-site.org"));
+    sc.udp_reply(
+        &ex,
+        DNS_QUERY_AT + r.rtt + 1_377 * US,
+        &GENUINE,
+        &real.encode(),
+    )?;
+    Ok(write_pcapng(Endian::Little, &[eth_iface()], &sc.finish()))
+}
+
+fn dns_race_cname_chain() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(303);
+    let client = dns_client(&mut sc, false);
+    let r = cloudflare_v4(&mut sc, 48 * MS);
+    baseline_lookups(&mut sc, client, r, 0..3, false)?;
+    let (name, cdn) = ("www.news-site.com", "news-site.cdn-host.net");
+    let q = edns_query(&mut sc, name, TYPE_A);
+    let ex = ask(&mut sc, DNS_QUERY_AT, client, r, &q)?;
+    let forged = DnsMessage::injected_response(&q, DnsRecord::a(name, 92, ip4(46, 82, 174, 68)));
+    sc.udp_reply(
+        &ex,
+        DNS_QUERY_AT + 5 * MS,
+        &forged_ip(75, 0x1F4B),
+        &forged.encode(),
+    )?;
+    let real = DnsMessage::response_to(&q, RCODE_NOERROR)
+        .answer(DnsRecord::cname(name, 300, cdn))
+        .answer(DnsRecord::a(cdn, 30, ip4(151, 101, 1, 140)))
+        .answer(DnsRecord::a(cdn, 30, ip4(151, 101, 65, 140)));
+    sc.udp_reply(
+        &ex,
+        DNS_QUERY_AT + r.rtt + 2_046 * US,
+        &GENUINE,
+        &real.encode(),
+    )?;
+    Ok(write_pcapng(Endian::Little, &[eth_iface()], &sc.finish()))
+}
+
+/// A lone forged answer made by `forge` from a `qtype` query for `name`,
+/// arriving `after` the query with these IP header fields, following three
+/// baseline lookups at the resolver; the real answer never arrives.
+fn lone_forged_answer(
+    seed: u64,
+    resolver: &dyn Fn(&mut Scenario) -> Resolver,
+    (name, qtype): (&str, u16),
+    after: i64,
+    ip: IpOverrides,
+    forge: &dyn Fn(&DnsMessage) -> Vec<u8>,
+) -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(seed);
+    let client = dns_client(&mut sc, false);
+    let r = resolver(&mut sc);
+    baseline_lookups(&mut sc, client, r, 0..3, false)?;
+    let q = edns_query(&mut sc, name, qtype);
+    let ex = ask(&mut sc, DNS_QUERY_AT, client, r, &q)?;
+    sc.udp_reply(&ex, DNS_QUERY_AT + after, &ip, &forge(&q))?;
+    Ok(eth_pcap(sc))
+}
+
+fn dns_gfw_a_record_for_aaaa_query() -> Result<Vec<u8>, SynthError> {
+    let name = "www.banned-news.com";
+    lone_forged_answer(
+        304,
+        &|sc| google_v4(sc, 44 * MS),
+        (name, TYPE_AAAA),
+        6 * MS,
+        forged_ip(99, 0x8D02),
+        &|q| {
+            DnsMessage::injected_response(q, DnsRecord::a(name, 134, ip4(31, 13, 94, 37))).encode()
+        },
+    )
+}
+
+fn dns_gfw_a_record_for_https_query() -> Result<Vec<u8>, SynthError> {
+    let name = "chat.blocked-app.com";
+    lone_forged_answer(
+        305,
+        &|sc| google_v4(sc, 45 * MS),
+        (name, TYPE_HTTPS),
+        5 * MS,
+        forged_ip(98, 0x2A77),
+        &|q| {
+            DnsMessage::injected_response(q, DnsRecord::a(name, 211, ip4(69, 171, 248, 65)))
+                .encode()
+        },
+    )
+}
+
+/// Bytes of the injector's memory that leaked after the forged message:
+/// the end of someone else's packet (a DNS answer's TTL, length and address,
+/// then the start of an HTTP header line).
+const LEAKED: [u8; 24] = *b"\x00\x00\x0e\x10\x00\x04\x5d\xb8\xd7\x0eHost: mail.goo";
+
+fn dns_injected_answer_with_trailing_bytes() -> Result<Vec<u8>, SynthError> {
+    let name = "forum.blocked-board.net";
+    lone_forged_answer(
+        306,
+        &|sc| cloudflare_v4(sc, 51 * MS),
+        (name, TYPE_A),
+        4 * MS,
+        forged_ip(68, 0x4E3B),
+        &|q| {
+            let mut b =
+                DnsMessage::injected_response(q, DnsRecord::a(name, 300, ip4(199, 16, 156, 40)))
+                    .encode();
+            b.extend_from_slice(&LEAKED);
+            b
+        },
+    )
+}
+
+fn dns_turkmenistan_loopback_ipid_30000() -> Result<Vec<u8>, SynthError> {
+    let name = "www.blocked-portal.com";
+    lone_forged_answer(
+        307,
+        &|sc| google_v4(sc, 70 * MS),
+        (name, TYPE_A),
+        4 * MS,
+        // Initial TTL 128 three hops away; DF clear like the resolver's.
+        IpOverrides {
+            ttl: Some(125),
+            ip_id: Some(30000),
+            dont_fragment: Some(false),
+            tos: None,
+        },
+        &|q| {
+            DnsMessage::injected_response(q, DnsRecord::a(name, 300, Ipv4Addr::LOCALHOST)).encode()
+        },
+    )
+}
+
+fn dns_forged_by_timing_and_headers() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(328);
+    let client = dns_client(&mut sc, false);
+    let r = public_resolver(&mut sc, v4(8, 8, 8, 8), 116, 80 * MS);
+    baseline_lookups(&mut sc, client, r, 0..4, false)?;
+    let name = "www.micro-blog-site.com";
+    let q = edns_query(&mut sc, name, TYPE_A);
+    let ex = ask(&mut sc, DNS_QUERY_AT, client, r, &q)?;
+    let mut forged = DnsMessage::response_to(&q, RCODE_NOERROR)
+        .answer(DnsRecord::a(name, 1800, ip4(104, 244, 42, 1)))
+        .without_edns();
+    forged.flags &= !DNS_FLAG_RA;
+    // Only the TTL is off in the IP header: the IP ID is as random as the
+    // resolver's and DF is clear like its.
+    let ip = IpOverrides {
+        ttl: Some(62),
+        ..IpOverrides::default()
+    };
+    sc.udp_reply(&ex, DNS_QUERY_AT + 3 * MS, &ip, &forged.encode())?;
+    Ok(eth_pcap(sc))
+}
+
+/// Three baseline lookups at the resolver, then a lookup of `name` answered
+/// with `answer` after the resolver's usual round trip with its own
+/// headers, RA and the OPT echo.
+fn consistent_single_answer(
+    seed: u64,
+    resolver: &dyn Fn(&mut Scenario) -> Resolver,
+    name: &str,
+    answer: Ipv4Addr,
+) -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(seed);
+    let client = dns_client(&mut sc, false);
+    let r = resolver(&mut sc);
+    baseline_lookups(&mut sc, client, r, 0..3, false)?;
+    let q = edns_query(&mut sc, name, TYPE_A);
+    let resp = DnsMessage::response_to(&q, RCODE_NOERROR).answer(DnsRecord::a(name, 300, answer));
+    sc.dns_exchange(
+        DNS_QUERY_AT,
+        client,
+        r.host,
+        r.rtt + 1_529 * US,
+        &q.encode(),
+        &resp.encode(),
+    )?;
+    Ok(eth_pcap(sc))
+}
+
+fn dns_known_poison_address_single_response() -> Result<Vec<u8>, SynthError> {
+    // 114DNS, a public resolver inside China whose answers pass the GFW.
+    consistent_single_answer(
+        309,
+        &|sc| public_resolver(sc, v4(114, 114, 114, 114), 59, 41 * MS),
+        "www.video-share-site.com",
+        ip4(37, 61, 54, 158),
+    )
+}
+
+fn dns_iran_blockpage_address_over_tcp() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(310);
+    let client = dns_client(&mut sc, false);
+    let r = public_resolver(&mut sc, v4(8, 8, 8, 8), 116, 95 * MS);
+    baseline_lookups(&mut sc, client, r, 0..2, false)?;
+    let name = "www.social-network-site.com";
+    let q = edns_query(&mut sc, name, TYPE_A);
+    let resp = DnsMessage::response_to(&q, RCODE_NOERROR).answer(DnsRecord::a(
+        name,
+        300,
+        ip4(10, 10, 34, 34),
+    ));
+    let mut conn = sc.tcp(client, r.host, TcpParams::new(DNS_PORT).rtt(r.rtt))?;
+    let t = conn.handshake(&mut sc, DNS_QUERY_AT)?;
+    let t = conn.exchange(
+        &mut sc,
+        t + 90 * US,
+        &dns_over_tcp(&q.encode()),
+        &dns_over_tcp(&resp.encode()),
+    )?;
+    conn.close(&mut sc, Side::Client, t + 150 * US)?;
+    Ok(eth_pcap(sc))
+}
+
+fn dns_bogon_answer_from_public_resolver() -> Result<Vec<u8>, SynthError> {
+    consistent_single_answer(
+        311,
+        &|sc| quad9_v4(sc, 52 * MS),
+        WWW_BLOCKED_SITE,
+        ip4(127, 0, 0, 2),
+    )
+}
+
+fn dns_nxdomain_rewrite_by_isp_resolver() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(312);
+    let client = dns_client(&mut sc, false);
+    let isp = public_resolver(&mut sc, v4(194, 168, 4, 100), 61, 40 * MS);
+    let google = google_v4(&mut sc, 44 * MS);
+    baseline_lookups(&mut sc, client, isp, 0..3, false)?;
+    let name = "wwww.typo-domain-xyz.com";
+    // A and AAAA from one socket, as glibc sends them.
+    let qa = edns_query(&mut sc, name, TYPE_A);
+    let q6 = edns_query(&mut sc, name, TYPE_AAAA);
+    let ex = ask(&mut sc, DNS_QUERY_AT, client, isp, &qa)?;
+    sc.send_udp(
+        DNS_QUERY_AT + 120 * US,
+        client,
+        isp.host,
+        ex.client_port,
+        DNS_PORT,
+        &q6.encode(),
+    )?;
+    let rewritten = DnsMessage::response_to(&qa, RCODE_NOERROR).answer(DnsRecord::a(
+        name,
+        60,
+        ip4(92, 242, 140, 21),
+    ));
+    sc.udp_reply(
+        &ex,
+        DNS_QUERY_AT + isp.rtt + 611 * US,
+        &GENUINE,
+        &rewritten.encode(),
+    )?;
+    let nx6 = DnsMessage::response_to(&q6, RCODE_NXDOMAIN).authority(com_soa());
+    sc.udp_reply(
+        &ex,
+        DNS_QUERY_AT + isp.rtt + 902 * US,
+        &GENUINE,
+        &nx6.encode(),
+    )?;
+    // The user checks with another resolver.
+    let qg = edns_query(&mut sc, name, TYPE_A);
+    let nxg = DnsMessage::response_to(&qg, RCODE_NXDOMAIN).authority(com_soa());
+    sc.dns_exchange(
+        DNS_QUERY_AT + 3 * S,
+        client,
+        google.host,
+        google.rtt + 1_188 * US,
+        &qg.encode(),
+        &nxg.encode(),
+    )?;
+    Ok(eth_pcap(sc))
+}
+
+/// A query from a fresh port at `t`, sent again with the same ID and port
+/// after 1 s because the resolver was slow: the resolver's answers `first`
+/// (to the original, when its recursion finished) and `second` (to the
+/// retransmission) arrive after the retransmission.
+fn retransmitted_query(
+    sc: &mut Scenario,
+    client: HostId,
+    r: Resolver,
+    q: &DnsMessage,
+    first: &DnsMessage,
+    second: &DnsMessage,
+) -> Result<(), SynthError> {
+    let ex = ask(sc, DNS_QUERY_AT, client, r, q)?;
+    let again = DNS_QUERY_AT + S;
+    sc.send_udp(again, client, r.host, ex.client_port, DNS_PORT, &q.encode())?;
+    sc.udp_reply(&ex, again + 31 * MS, &GENUINE, &first.encode())?;
+    sc.udp_reply(&ex, again + r.rtt + 1_062 * US, &GENUINE, &second.encode())
+}
+
+fn dns_retransmitted_query_answered_twice_identically() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(313);
+    let client = dns_client(&mut sc, false);
+    let r = google_v4(&mut sc, 43 * MS);
+    baseline_lookups(&mut sc, client, r, 0..3, false)?;
+    let name = "www.slow-zone-site.com";
+    let q = edns_query(&mut sc, name, TYPE_A);
+    let resp = DnsMessage::response_to(&q, RCODE_NOERROR).answer(DnsRecord::a(
+        name,
+        300,
+        ip4(185, 199, 108, 153),
+    ));
+    retransmitted_query(&mut sc, client, r, &q, &resp, &resp)?;
+    Ok(eth_pcap(sc))
+}
+
+fn dns_duplicate_response_identical() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(314);
+    let client = dns_client(&mut sc, false);
+    let r = cloudflare_v4(&mut sc, 47 * MS);
+    baseline_lookups(&mut sc, client, r, 0..3, false)?;
+    let name = "static.cdn-site.net";
+    let q = edns_query(&mut sc, name, TYPE_A);
+    let resp = DnsMessage::response_to(&q, RCODE_NOERROR).answer(DnsRecord::a(
+        name,
+        3600,
+        ip4(104, 16, 132, 229),
+    ));
+    let ex = sc.dns_exchange(
+        DNS_QUERY_AT,
+        client,
+        r.host,
+        r.rtt + 733 * US,
+        &q.encode(),
+        &resp.encode(),
+    )?;
+    let last = sc.frames().len() - 1;
+    sc.duplicate_frame(last, ex.response_ts + 100 * US)?;
+    Ok(write_pcapng(Endian::Little, &[eth_iface()], &sc.finish()))
+}
+
+fn dns_cdn_answers_differ_between_queries() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(315);
+    let client = dns_client(&mut sc, false);
+    let r = google_v4(&mut sc, 42 * MS);
+    baseline_lookups(&mut sc, client, r, 0..3, false)?;
+    let name = "cdn-site.net";
+    let sets = [
+        [ip4(23, 215, 0, 138), ip4(23, 215, 0, 136)],
+        [ip4(23, 192, 228, 84), ip4(23, 192, 228, 80)],
+    ];
+    for (k, set) in sets.iter().enumerate() {
+        let q = edns_query(&mut sc, name, TYPE_A);
+        let mut resp = DnsMessage::response_to(&q, RCODE_NOERROR);
+        for a in set {
+            resp = resp.answer(DnsRecord::a(name, 20, *a));
+        }
+        sc.dns_exchange(
+            DNS_QUERY_AT + k as i64 * 60 * S,
+            client,
+            r.host,
+            r.rtt + BASELINE_JITTER[k],
+            &q.encode(),
+            &resp.encode(),
+        )?;
+    }
+    Ok(eth_pcap(sc))
+}
+
+fn dns_parallel_resolvers_different_answers() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(316);
+    let client = dns_client(&mut sc, false);
+    let google = google_v4(&mut sc, 42 * MS);
+    let cloudflare = cloudflare_v4(&mut sc, 47 * MS);
+    baseline_lookups(&mut sc, client, google, 0..2, false)?;
+    baseline_lookups(&mut sc, client, cloudflare, 2..4, false)?;
+    let name = "video.stream-site.com";
+    let answers = [
+        (
+            cloudflare,
+            0,
+            [ip4(104, 86, 110, 72), ip4(104, 86, 110, 81)],
+        ),
+        (
+            google,
+            150 * US,
+            [ip4(23, 55, 161, 8), ip4(23, 55, 161, 16)],
+        ),
+    ];
+    for (r, at, set) in answers {
+        let q = edns_query(&mut sc, name, TYPE_A);
+        let mut resp = DnsMessage::response_to(&q, RCODE_NOERROR);
+        for a in set {
+            resp = resp.answer(DnsRecord::a(name, 20, a));
+        }
+        sc.dns_exchange(
+            DNS_QUERY_AT + at,
+            client,
+            r.host,
+            r.rtt + 1_407 * US,
+            &q.encode(),
+            &resp.encode(),
+        )?;
+    }
+    Ok(eth_pcap(sc))
+}
+
+fn dns_genuine_nxdomain_and_servfail() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(317);
+    let client = dns_client(&mut sc, false);
+    let google = google_v4(&mut sc, 42 * MS);
+    let cloudflare = cloudflare_v4(&mut sc, 47 * MS);
+    baseline_lookups(&mut sc, client, google, 0..2, false)?;
+    baseline_lookups(&mut sc, client, cloudflare, 2..4, false)?;
+    let missing = "missing.quiet-site.net";
+    for (k, r) in [google, cloudflare].into_iter().enumerate() {
+        let q = edns_query(&mut sc, missing, TYPE_A);
+        let nx = DnsMessage::response_to(&q, RCODE_NXDOMAIN).authority(zone_soa("quiet-site.net"));
+        sc.dns_exchange(
+            DNS_QUERY_AT + k as i64 * 2_500 * MS,
+            client,
+            r.host,
+            r.rtt + BASELINE_JITTER[k],
+            &q.encode(),
+            &nx.encode(),
+        )?;
+    }
+    // A zone whose DNSSEC validation fails: the resolver gives up.
+    let broken = "www.broken-dnssec-site.org";
+    let q = edns_query(&mut sc, broken, TYPE_A);
+    let fail = DnsMessage::response_to(&q, RCODE_SERVFAIL);
+    sc.dns_exchange(
+        DNS_QUERY_AT + 5 * S,
+        client,
+        google.host,
+        google.rtt + 612 * MS,
+        &q.encode(),
+        &fail.encode(),
+    )?;
+    Ok(eth_pcap(sc))
+}
+
+fn dns_split_horizon_private_answer_from_local_resolver() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(318);
+    let client = dns_client(&mut sc, false);
+    // The home router's forwarder: TTL 64, counting IP IDs, DF set.
+    let local = sc.add_host(Host::remote(v4(192, 168, 1, 1), 64).with_mac(ROUTER_MAC));
+    // Two lookups it forwards upstream, then the first name again from its
+    // cache, then the intranet name from its local zone.
+    let (w, wa, _) = BASELINE[0];
+    let (s, sa, _) = BASELINE[1];
+    let lookups = [
+        (w, Ipv4Addr::from(wa), 300, 0, 19_311 * US),
+        (s, Ipv4Addr::from(sa), 300, 1_312 * MS, 22_804 * US),
+        (w, Ipv4Addr::from(wa), 297, 3_905 * MS, 412 * US),
+        (
+            "intranet.corp-internal.net",
+            ip4(10, 1, 2, 3),
+            3600,
+            6_120 * MS,
+            518 * US,
+        ),
+    ];
+    for (name, addr, ttl, at, rtt) in lookups {
+        let q = edns_query(&mut sc, name, TYPE_A);
+        let resp = DnsMessage::response_to(&q, RCODE_NOERROR).answer(DnsRecord::a(name, ttl, addr));
+        sc.dns_exchange(T0 + at, client, local, rtt, &q.encode(), &resp.encode())?;
+    }
+    Ok(eth_pcap(sc))
+}
+
+fn dns_dns64_synthesized_aaaa() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(319);
+    let client = dns_client(&mut sc, true);
+    // Google's public DNS64 service, on an IPv6-only network with NAT64.
+    let r = public_resolver(&mut sc, v6("2001:4860:4860::6464"), 117, 45 * MS);
+    baseline_lookups(&mut sc, client, r, 0..3, true)?;
+    let name = "legacy.ipv4only-site.com";
+    let q = edns_query(&mut sc, name, TYPE_AAAA);
+    // 93.184.215.14 behind the well-known prefix 64:ff9b::/96 (RFC 6052).
+    let resp = DnsMessage::response_to(&q, RCODE_NOERROR).answer(DnsRecord::aaaa(
+        name,
+        300,
+        ip6("64:ff9b::5db8:d70e"),
+    ));
+    sc.dns_exchange(
+        DNS_QUERY_AT,
+        client,
+        r.host,
+        r.rtt + 1_893 * US,
+        &q.encode(),
+        &resp.encode(),
+    )?;
+    Ok(write_pcapng(Endian::Little, &[eth_iface()], &sc.finish()))
+}
+
+fn dns_retransmit_with_round_robin_answers() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(320);
+    let client = dns_client(&mut sc, false);
+    let r = quad9_v4(&mut sc, 52 * MS);
+    baseline_lookups(&mut sc, client, r, 0..3, false)?;
+    let name = "www.rotating-site.com";
+    let q = edns_query(&mut sc, name, TYPE_A);
+    let (a, b, c) = (
+        ip4(52, 84, 150, 11),
+        ip4(52, 84, 150, 39),
+        ip4(52, 84, 150, 72),
+    );
+    let answer = |x: Ipv4Addr, y: Ipv4Addr| {
+        DnsMessage::response_to(&q, RCODE_NOERROR)
+            .answer(DnsRecord::a(name, 60, x))
+            .answer(DnsRecord::a(name, 60, y))
+    };
+    retransmitted_query(&mut sc, client, r, &q, &answer(a, b), &answer(b, c))?;
+    Ok(eth_pcap(sc))
+}
+
+fn dns_anycast_resolver_ttl_change() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(321);
+    let client = dns_client(&mut sc, false);
+    let r = cloudflare_v4(&mut sc, 46 * MS);
+    baseline_lookups(&mut sc, client, r, 0..3, false)?;
+    // The fourth lookup is answered by another anycast instance, 4 hops
+    // further away.
+    sc.host_mut(r.host).ttl = 53;
+    baseline_lookups(&mut sc, client, r, 3..4, false)?;
+    sc.host_mut(r.host).ttl = 57;
+    baseline_lookups(&mut sc, client, r, 4..5, false)?;
+    Ok(eth_pcap(sc))
+}
+
 // ------------------------------------------------------------ catalogue
 
 fn diag(d: Diagnostic) -> Fact {
@@ -3182,11 +3954,305 @@ pub fn catalogue() -> Vec<Fixture> {
                 partial: false,
             },
         },
+        Fixture {
+            path: "dns/race-forged-first-then-real-a.pcap",
+            description: "Three clean lookups at 8.8.8.8 (TTL 117, RTT about 43 ms), then an A query for www.blocked-site.com answered 8 ms later by a forged 8.7.198.45 (flags 0x8180, no OPT echo, TTL 102, DF set) and after the RTT by the real 93.184.215.14; the client connects to the poison address and gets no answer. A DNS answer race.",
+            build: dns_race_forged_first_then_real_a,
+            truth: GroundTruth {
+                frames: 11,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_007_128_310_000),
+                tcp_flows: 1,
+                udp_flows: 4,
+                facts: vec![Fact::Finding { kind: "dns_answer_race", min_confidence: "high", frames: &[7, 8, 9, 10] }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("www.blocked-site.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/race-answer-vs-nxdomain-ipv6.pcapng",
+            description: "IPv6: three clean AAAA lookups at 2001:4860:4860::8888 (hop limit 117), then an AAAA query for foo.censored-site.org answered 7 ms later by a forged AAAA (hop limit 94, no OPT echo) and after the RTT by the real NXDOMAIN with the zone's SOA. A DNS answer race.",
+            build: dns_race_answer_vs_nxdomain_ipv6,
+            truth: GroundTruth {
+                frames: 9,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_006_167_377_000),
+                tcp_flows: 0,
+                udp_flows: 4,
+                facts: vec![Fact::Finding { kind: "dns_answer_race", min_confidence: "high", frames: &[7, 8, 9] }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("foo.censored-site.org")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/race-cname-chain.pcapng",
+            description: "Three clean lookups at 1.1.1.1 (TTL 57), then an A query for www.news-site.com answered 5 ms later by a forged single A 46.82.174.68 (TTL 75) and after the RTT by the real CNAME chain to news-site.cdn-host.net with 151.101.1.140 and 151.101.65.140. A DNS answer race.",
+            build: dns_race_cname_chain,
+            truth: GroundTruth {
+                frames: 9,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_006_170_046_000),
+                tcp_flows: 0,
+                udp_flows: 4,
+                facts: vec![Fact::Finding { kind: "dns_answer_race", min_confidence: "high", frames: &[7, 8, 9] }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("www.news-site.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/gfw-a-record-for-aaaa-query.pcap",
+            description: "Three clean lookups at 8.8.8.8, then an AAAA query with EDNS for www.banned-news.com answered 6 ms later by one response holding an A record, no OPT record and TTL 99; the real answer never comes. A forged response by its format.",
+            build: dns_gfw_a_record_for_aaaa_query,
+            truth: GroundTruth {
+                frames: 8,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_006_126_000_000),
+                tcp_flows: 0,
+                udp_flows: 4,
+                facts: vec![Fact::Finding { kind: "dns_forged_response", min_confidence: "high", frames: &[7, 8] }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("www.banned-news.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/gfw-a-record-for-https-query.pcap",
+            description: "Three clean lookups at 8.8.8.8, then an HTTPS (type 65) query for chat.blocked-app.com answered 5 ms later by one response holding an A record (flags 0x8180, no OPT record); the real answer never comes. A forged response by its format.",
+            build: dns_gfw_a_record_for_https_query,
+            truth: GroundTruth {
+                frames: 8,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_006_125_000_000),
+                tcp_flows: 0,
+                udp_flows: 4,
+                facts: vec![Fact::Finding { kind: "dns_forged_response", min_confidence: "high", frames: &[7, 8] }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("chat.blocked-app.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/injected-answer-with-trailing-bytes.pcap",
+            description: "Three clean lookups at 1.1.1.1, then an A query for forum.blocked-board.net answered 4 ms later by one A response followed by 24 leaked bytes after its last record; no other answer. A forged response by its content.",
+            build: dns_injected_answer_with_trailing_bytes,
+            truth: GroundTruth {
+                frames: 8,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_006_124_000_000),
+                tcp_flows: 0,
+                udp_flows: 4,
+                facts: vec![Fact::Finding { kind: "dns_forged_response", min_confidence: "high", frames: &[7, 8] }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("forum.blocked-board.net")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/turkmenistan-loopback-ipid-30000.pcap",
+            description: "Turkmenistan injector: three clean lookups at 8.8.8.8 (RTT about 71 ms), then an A query for www.blocked-portal.com answered 4 ms later with A 127.0.0.1 (DNS TTL 300), IP ID 30000 and TTL 125. A forged response from a known device.",
+            build: dns_turkmenistan_loopback_ipid_30000,
+            truth: GroundTruth {
+                frames: 8,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_006_124_000_000),
+                tcp_flows: 0,
+                udp_flows: 4,
+                facts: vec![Fact::Finding { kind: "dns_forged_response", min_confidence: "high", frames: &[7, 8] }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("www.blocked-portal.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/forged-by-timing-and-headers.pcap",
+            description: "Four clean lookups at 8.8.8.8 (RTT about 80 ms, TTL 116, RA set, OPT echoed), then an A query for www.micro-blog-site.com answered once, after 3 ms, with TTL 62, RA clear and no OPT (A 104.244.42.1). A forged response by several anomalies.",
+            build: dns_forged_by_timing_and_headers,
+            truth: GroundTruth {
+                frames: 10,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_006_123_000_000),
+                tcp_flows: 0,
+                udp_flows: 5,
+                facts: vec![Fact::Finding { kind: "dns_forged_response", min_confidence: "medium", frames: &[9, 10] }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("mail.post-site.com"), Fact::DnsQuery("www.micro-blog-site.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/known-poison-address-single-response.pcap",
+            description: "Three clean lookups at 114.114.114.114, then www.video-share-site.com answered with the GFW poison address 37.61.54.158 with the resolver's own TTL, flags, OPT echo and round trip. A known blocking address.",
+            build: dns_known_poison_address_single_response,
+            truth: GroundTruth {
+                frames: 8,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_006_162_529_000),
+                tcp_flows: 0,
+                udp_flows: 4,
+                facts: vec![Fact::Finding { kind: "dns_blocking_address", min_confidence: "high", frames: &[8] }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("www.video-share-site.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/iran-blockpage-address-over-tcp.pcap",
+            description: "Two clean UDP lookups at 8.8.8.8, then DNS over TCP (handshake, length-prefixed query and response, close) for www.social-network-site.com answered with 10.10.34.34, Iran's blockpage address. A known blocking address.",
+            build: dns_iran_blockpage_address_over_tcp,
+            truth: GroundTruth {
+                frames: 13,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_006_406_363_000),
+                tcp_flows: 1,
+                udp_flows: 2,
+                facts: vec![Fact::Finding { kind: "dns_blocking_address", min_confidence: "high", frames: &[9] }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("www.social-network-site.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/bogon-answer-from-public-resolver.pcap",
+            description: "Three clean lookups at 9.9.9.9, then www.blocked-site.com answered with 127.0.0.2 with the resolver's own TTL, flags, OPT echo and round trip. A bogon answer from a public resolver, nothing else wrong.",
+            build: dns_bogon_answer_from_public_resolver,
+            truth: GroundTruth {
+                frames: 8,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_006_173_529_000),
+                tcp_flows: 0,
+                udp_flows: 4,
+                facts: vec![Fact::Finding { kind: "dns_bogon_answer", min_confidence: "low", frames: &[8] }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("www.blocked-site.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/nxdomain-rewrite-by-isp-resolver.pcap",
+            description: "An ISP resolver (194.168.4.100) answers the AAAA query for wwww.typo-domain-xyz.com with NXDOMAIN but the A query with 92.242.140.21; 8.8.8.8 then answers the same A query with NXDOMAIN. An NXDOMAIN rewrite.",
+            build: dns_nxdomain_rewrite_by_isp_resolver,
+            truth: GroundTruth {
+                frames: 12,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_009_165_188_000),
+                tcp_flows: 0,
+                udp_flows: 5,
+                facts: vec![Fact::Finding { kind: "dns_nxdomain_rewrite", min_confidence: "medium", frames: &[9, 10, 12] }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("wwww.typo-domain-xyz.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/retransmitted-query-answered-twice-identically.pcap",
+            description: "Benign: an A query for www.slow-zone-site.com sent again with the same ID and port after 1 s to a slow resolver; both answers arrive after the retransmission with the same address and the resolver's headers. No DNS injection.",
+            build: dns_retransmitted_query_answered_twice_identically,
+            truth: GroundTruth {
+                frames: 10,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_007_164_062_000),
+                tcp_flows: 0,
+                udp_flows: 4,
+                facts: vec![Fact::NoFinding { class: "dns_injection" }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("www.slow-zone-site.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/duplicate-response-identical.pcapng",
+            description: "Benign: one A query for static.cdn-site.net and two byte-identical responses 0.1 ms apart (a packet the network duplicated). No DNS injection.",
+            build: dns_duplicate_response_identical,
+            truth: GroundTruth {
+                frames: 9,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_006_167_833_000),
+                tcp_flows: 0,
+                udp_flows: 4,
+                facts: vec![Fact::NoFinding { class: "dns_injection" }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("static.cdn-site.net")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/cdn-answers-differ-between-queries.pcap",
+            description: "Benign: cdn-site.net looked up twice a minute apart from different ports with different IDs; the CDN answers with a different pair of addresses each time. No DNS injection.",
+            build: dns_cdn_answers_differ_between_queries,
+            truth: GroundTruth {
+                frames: 10,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_066_165_117_000),
+                tcp_flows: 0,
+                udp_flows: 5,
+                facts: vec![Fact::NoFinding { class: "dns_injection" }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("cdn-site.net")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/parallel-resolvers-different-answers.pcap",
+            description: "Benign: video.stream-site.com asked of 8.8.8.8 and 1.1.1.1 at the same moment; each returns a different pair of CDN addresses. No DNS injection.",
+            build: dns_parallel_resolvers_different_answers,
+            truth: GroundTruth {
+                frames: 12,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_006_168_407_000),
+                tcp_flows: 0,
+                udp_flows: 6,
+                facts: vec![Fact::NoFinding { class: "dns_injection" }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("mail.post-site.com"), Fact::DnsQuery("video.stream-site.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/genuine-nxdomain-and-servfail.pcap",
+            description: "Benign: missing.quiet-site.net is NXDOMAIN with the zone's SOA at both 8.8.8.8 and 1.1.1.1, and www.broken-dnssec-site.org gets SERVFAIL after 654 ms. No DNS injection.",
+            build: dns_genuine_nxdomain_and_servfail,
+            truth: GroundTruth {
+                frames: 14,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_011_774_000_000),
+                tcp_flows: 0,
+                udp_flows: 7,
+                facts: vec![Fact::NoFinding { class: "dns_injection" }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("mail.post-site.com"), Fact::DnsQuery("missing.quiet-site.net"), Fact::DnsQuery("www.broken-dnssec-site.org")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/split-horizon-private-answer-from-local-resolver.pcap",
+            description: "Benign: the home router's resolver 192.168.1.1 answers intranet.corp-internal.net with 10.1.2.3 from its local zone with its usual TTL 64, IP IDs, flags and timing, after two forwarded lookups and one from its cache. No DNS injection.",
+            build: dns_split_horizon_private_answer_from_local_resolver,
+            truth: GroundTruth {
+                frames: 8,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_006_120_518_000),
+                tcp_flows: 0,
+                udp_flows: 4,
+                facts: vec![Fact::NoFinding { class: "dns_injection" }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("intranet.corp-internal.net")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/dns64-synthesized-aaaa.pcapng",
+            description: "Benign: an IPv6-only client's DNS64 resolver 2001:4860:4860::6464 answers AAAA for legacy.ipv4only-site.com with 64:ff9b::5db8:d70e, with its usual hop limit, flags and timing. No DNS injection.",
+            build: dns_dns64_synthesized_aaaa,
+            truth: GroundTruth {
+                frames: 8,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_006_166_893_000),
+                tcp_flows: 0,
+                udp_flows: 4,
+                facts: vec![Fact::NoFinding { class: "dns_injection" }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("legacy.ipv4only-site.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/retransmit-with-round-robin-answers.pcap",
+            description: "Benign: an A query for www.rotating-site.com sent again with the same ID after 1 s; the resolver answers both with overlapping address pairs from its round-robin set (a and b, then b and c), same TTL, normal timing. No DNS injection.",
+            build: dns_retransmit_with_round_robin_answers,
+            truth: GroundTruth {
+                frames: 10,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_007_173_062_000),
+                tcp_flows: 0,
+                udp_flows: 4,
+                facts: vec![Fact::NoFinding { class: "dns_injection" }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("www.rotating-site.com")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "dns/anycast-resolver-ttl-change.pcap",
+            description: "Benign: five lookups at 1.1.1.1; the fourth answer arrives with TTL 53 instead of 57 (another anycast instance) but with normal timing, flags and OPT echo. No DNS injection.",
+            build: dns_anycast_resolver_ttl_change,
+            truth: GroundTruth {
+                frames: 10,
+                first_ts_ns: Some(1_715_679_000_000_000_000),
+                last_ts_ns: Some(1_715_679_004_698_803_000),
+                tcp_flows: 0,
+                udp_flows: 5,
+                facts: vec![Fact::NoFinding { class: "dns_injection" }, Fact::DnsQuery("www.weather-site.com"), Fact::DnsQuery("api.shop-site.net"), Fact::DnsQuery("img.photo-site.org"), Fact::DnsQuery("mail.post-site.com"), Fact::DnsQuery("docs.tools-site.io")],
+                partial: false,
+            },
+        },
     ]
 }
 
 /// What each fixture directory holds (README section headings).
-const SECTIONS: [(&str, &str); 5] = [
+const SECTIONS: [(&str, &str); 6] = [
     (
         "capture",
         "Capture file formats, compression and damaged files",
@@ -3195,6 +4261,10 @@ const SECTIONS: [(&str, &str); 5] = [
     ("decode", "IP, TCP and application decoding"),
     ("sample", "Samples"),
     ("rst", "TCP RST, FIN, SYN-ACK and data injection"),
+    (
+        "dns",
+        "Forged DNS answers, blocking addresses and benign look-alikes",
+    ),
 ];
 
 /// The expected-facts cell of a fixture's README row.
@@ -3268,6 +4338,7 @@ mod tests {
         parse_block_be, parse_block_le, parse_pcap_frame, parse_pcap_frame_be,
         parse_pcap_frame_modified, parse_pcap_header,
     };
+    use std::collections::{BTreeMap, BTreeSet};
 
     fn has(t: &GroundTruth, d: Diagnostic) -> bool {
         t.facts.contains(&Fact::Diagnostic(d))
@@ -3312,7 +4383,7 @@ mod tests {
         for f in &all {
             let (dir, name) = f.path.split_once('/').unwrap();
             assert!(
-                ["capture", "link", "decode", "sample", "rst"].contains(&dir),
+                ["capture", "link", "decode", "sample", "rst", "dns"].contains(&dir),
                 "{}",
                 f.path
             );
@@ -3561,6 +4632,433 @@ mod tests {
                         assert!(!a.2.is_empty() && a.2 != b.2, "{p}: different bytes");
                     }
                     other => panic!("{p}: unknown kind {other}"),
+                }
+            }
+        }
+    }
+
+    /// The fields of an unfragmented IPv4 or extension-free IPv6 packet the
+    /// dns/ checks look at.
+    struct Pkt {
+        src: IpAddr,
+        dst: IpAddr,
+        proto: u8,
+        sport: u16,
+        dport: u16,
+        tcp_flags: u8,
+        ttl: u8,
+        payload: Vec<u8>,
+    }
+
+    fn pkt(ip: &[u8]) -> Pkt {
+        let (proto, src, dst, l4) = if ip[0] >> 4 == 4 {
+            let ihl = usize::from(ip[0] & 15) * 4;
+            let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+            let a: [u8; 4] = ip[12..16].try_into().unwrap();
+            let b: [u8; 4] = ip[16..20].try_into().unwrap();
+            (ip[9], IpAddr::from(a), IpAddr::from(b), &ip[ihl..total])
+        } else {
+            let len = usize::from(u16::from_be_bytes([ip[4], ip[5]]));
+            let a: [u8; 16] = ip[8..24].try_into().unwrap();
+            let b: [u8; 16] = ip[24..40].try_into().unwrap();
+            (ip[6], IpAddr::from(a), IpAddr::from(b), &ip[40..40 + len])
+        };
+        let port = |at: usize| u16::from_be_bytes([l4[at], l4[at + 1]]);
+        let (tcp_flags, payload) = match proto {
+            6 => (l4[13], l4[usize::from(l4[12] >> 4) * 4..].to_vec()),
+            17 => (0, l4[8..].to_vec()),
+            _ => panic!("protocol {proto}"),
+        };
+        Pkt {
+            src,
+            dst,
+            proto,
+            sport: port(0),
+            dport: port(2),
+            tcp_flags,
+            ttl: if ip[0] >> 4 == 4 { ip[8] } else { ip[7] },
+            payload,
+        }
+    }
+
+    /// A DNS message as the dns/ checks see it.
+    #[derive(Clone, Debug)]
+    struct Msg {
+        id: u16,
+        flags: u16,
+        qname: String,
+        qtype: u16,
+        /// (type, RDATA) of the answer section.
+        answers: Vec<(u16, Vec<u8>)>,
+        opt: bool,
+        /// Bytes after the last record.
+        trailing: usize,
+    }
+
+    impl Msg {
+        fn rcode(&self) -> u16 {
+            self.flags & 0x0F
+        }
+
+        fn addrs(&self) -> BTreeSet<IpAddr> {
+            self.answers
+                .iter()
+                .filter_map(|(t, d)| match (*t, d.len()) {
+                    (1, 4) => Some(IpAddr::from(<[u8; 4]>::try_from(&d[..]).unwrap())),
+                    (28, 16) => Some(IpAddr::from(<[u8; 16]>::try_from(&d[..]).unwrap())),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    /// A name at `pos` (following compression pointers) and the offset after
+    /// it in place.
+    fn read_name(m: &[u8], mut pos: usize) -> Option<(String, usize)> {
+        let mut labels = Vec::new();
+        let mut end = None;
+        for _ in 0..128 {
+            let len = usize::from(*m.get(pos)?);
+            if len & 0xC0 == 0xC0 {
+                end.get_or_insert(pos + 2);
+                pos = (len & 0x3F) << 8 | usize::from(*m.get(pos + 1)?);
+            } else if len == 0 {
+                return Some((labels.join("."), end.unwrap_or(pos + 1)));
+            } else {
+                labels.push(String::from_utf8_lossy(m.get(pos + 1..pos + 1 + len)?).into_owned());
+                pos += 1 + len;
+            }
+        }
+        None
+    }
+
+    fn parse_dns(m: &[u8]) -> Option<Msg> {
+        let at =
+            |p: usize| -> Option<u16> { Some(u16::from_be_bytes([*m.get(p)?, *m.get(p + 1)?])) };
+        let (qd, an) = (at(4)?, usize::from(at(6)?));
+        let records = an + usize::from(at(8)?) + usize::from(at(10)?);
+        assert_eq!(qd, 1);
+        let (qname, mut pos) = read_name(m, 12)?;
+        let qtype = at(pos)?;
+        pos += 4;
+        let mut rrs = Vec::new();
+        for _ in 0..records {
+            let (_, p) = read_name(m, pos)?;
+            let rtype = at(p)?;
+            let rdlen = usize::from(at(p + 8)?);
+            rrs.push((rtype, m.get(p + 10..p + 10 + rdlen)?.to_vec()));
+            pos = p + 10 + rdlen;
+        }
+        Some(Msg {
+            id: at(0)?,
+            flags: at(2)?,
+            qname: qname.to_ascii_lowercase(),
+            qtype,
+            opt: rrs[an..].iter().any(|r| r.0 == 41),
+            answers: rrs[..an].to_vec(),
+            trailing: m.len() - pos,
+        })
+    }
+
+    /// What a frame of a dns/ fixture is.
+    #[derive(Debug)]
+    enum DnsFrame {
+        Query(Msg),
+        Response(Msg),
+        Syn,
+        OtherTcp,
+    }
+
+    fn dns_frame(p: &Pkt) -> DnsFrame {
+        let dns = p.sport == DNS_PORT || p.dport == DNS_PORT;
+        let msg = match p.proto {
+            17 if dns => Some(&p.payload[..]),
+            6 if dns && p.payload.len() > 2 => {
+                let n = usize::from(u16::from_be_bytes([p.payload[0], p.payload[1]]));
+                assert_eq!(n, p.payload.len() - 2, "one DNS message per segment");
+                Some(&p.payload[2..])
+            }
+            6 if p.tcp_flags & 0x17 == 0x02 => return DnsFrame::Syn,
+            6 => None,
+            _ => panic!("not DNS: {}", p.proto),
+        };
+        match msg.map(|m| parse_dns(m).expect("a DNS message")) {
+            Some(m) if m.flags & 0x8000 != 0 => DnsFrame::Response(m),
+            Some(m) => DnsFrame::Query(m),
+            None => DnsFrame::OtherTcp,
+        }
+    }
+
+    /// A query instance: client address and port, resolver, ID, name, type.
+    type Instance = (IpAddr, u16, IpAddr, u16, String, u16);
+
+    fn instance(p: &Pkt, f: &DnsFrame) -> Option<Instance> {
+        match f {
+            DnsFrame::Query(m) => Some((p.src, p.sport, p.dst, m.id, m.qname.clone(), m.qtype)),
+            DnsFrame::Response(m) => Some((p.dst, p.dport, p.src, m.id, m.qname.clone(), m.qtype)),
+            _ => None,
+        }
+    }
+
+    /// Poison and blockpage addresses from the OONI DNS fingerprints that the
+    /// dns/ fixtures use.
+    const POISON: [Ipv4Addr; 5] = [
+        Ipv4Addr::new(8, 7, 198, 45),
+        Ipv4Addr::new(37, 61, 54, 158),
+        Ipv4Addr::new(46, 82, 174, 68),
+        Ipv4Addr::new(10, 10, 34, 34),
+        Ipv4Addr::new(195, 175, 254, 2),
+    ];
+
+    fn in_v4(a: Ipv4Addr, net: [u8; 4], bits: u32) -> bool {
+        let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+        u32::from(a) & mask == u32::from(Ipv4Addr::from(net)) & mask
+    }
+
+    fn documentation(a: IpAddr) -> bool {
+        match a {
+            IpAddr::V4(a) => [[192, 0, 2, 0], [198, 51, 100, 0], [203, 0, 113, 0]]
+                .iter()
+                .any(|n| in_v4(a, *n, 24)),
+            IpAddr::V6(a) => a.segments()[..2] == [0x2001, 0x0db8],
+        }
+    }
+
+    /// Special-purpose addresses a public resolver should not return (the
+    /// DNS64 prefix 64:ff9b::/96 is not one of them).
+    fn bogon(a: IpAddr) -> bool {
+        match a {
+            IpAddr::V4(a) => {
+                [
+                    ([0, 0, 0, 0], 8),
+                    ([10, 0, 0, 0], 8),
+                    ([100, 64, 0, 0], 10),
+                    ([127, 0, 0, 0], 8),
+                    ([169, 254, 0, 0], 16),
+                    ([172, 16, 0, 0], 12),
+                    ([192, 168, 0, 0], 16),
+                    ([198, 18, 0, 0], 15),
+                    ([224, 0, 0, 0], 3),
+                ]
+                .iter()
+                .any(|(n, b)| in_v4(a, *n, *b))
+                    || documentation(IpAddr::V4(a))
+            }
+            IpAddr::V6(a) => {
+                let s = a.segments();
+                a.is_loopback()
+                    || a.is_unspecified()
+                    || s[0] & 0xFE00 == 0xFC00
+                    || s[0] & 0xFFC0 == 0xFE80
+                    || documentation(IpAddr::V6(a))
+            }
+        }
+    }
+
+    #[test]
+    fn synth_dns_fixtures_cite_the_packets_they_describe() {
+        let all: Vec<Fixture> = catalogue()
+            .into_iter()
+            .filter(|f| f.path.starts_with("dns/"))
+            .collect();
+        assert_eq!(all.len(), 21);
+        for f in all {
+            let p = f.path;
+            let r = reference::read(&(f.build)().unwrap());
+            let pkts: Vec<Pkt> = r
+                .frames
+                .iter()
+                .map(|x| pkt(reference::ip_of(x.linktype, &x.data).unwrap()))
+                .collect();
+            let frames: Vec<DnsFrame> = pkts.iter().map(dns_frame).collect();
+            // The names queried are exactly the DnsQuery facts.
+            let queried: BTreeSet<&str> = frames
+                .iter()
+                .filter_map(|x| match x {
+                    DnsFrame::Query(m) => Some(m.qname.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let named: BTreeSet<&str> = f
+                .truth
+                .facts
+                .iter()
+                .filter_map(|x| match x {
+                    Fact::DnsQuery(n) => Some(*n),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(queried, named, "{p}: DnsQuery facts");
+            // Every response answers a query seen earlier; no documentation
+            // addresses anywhere.
+            let mut asked = BTreeSet::new();
+            for (x, f) in pkts.iter().zip(&frames) {
+                assert!(!documentation(x.src) && !documentation(x.dst), "{p}");
+                match f {
+                    DnsFrame::Query(_) => {
+                        asked.insert(instance(x, f));
+                    }
+                    DnsFrame::Response(m) => {
+                        assert!(asked.contains(&instance(x, f)), "{p}: unsolicited");
+                        assert!(m.addrs().iter().all(|a| !documentation(*a)), "{p}");
+                    }
+                    _ => {}
+                }
+            }
+            let responses_to = |i: &Instance| -> Vec<usize> {
+                (0..frames.len())
+                    .filter(|&k| {
+                        matches!(frames[k], DnsFrame::Response(_))
+                            && instance(&pkts[k], &frames[k]).as_ref() == Some(i)
+                    })
+                    .collect()
+            };
+            // The TTL most of the other responses from the same resolver
+            // arrive with.
+            let usual_ttl = |k: usize| -> Option<u8> {
+                let mut counts: BTreeMap<u8, usize> = BTreeMap::new();
+                for (j, (x, fr)) in pkts.iter().zip(&frames).enumerate() {
+                    if j != k && x.src == pkts[k].src && matches!(fr, DnsFrame::Response(_)) {
+                        *counts.entry(x.ttl).or_default() += 1;
+                    }
+                }
+                counts.into_iter().max_by_key(|c| c.1).map(|c| c.0)
+            };
+            let findings: Vec<(&str, &[u64])> = f
+                .truth
+                .facts
+                .iter()
+                .filter_map(|x| match x {
+                    Fact::Finding { kind, frames, .. } => Some((*kind, *frames)),
+                    _ => None,
+                })
+                .collect();
+            let benign = f.truth.facts.contains(&Fact::NoFinding {
+                class: "dns_injection",
+            });
+            assert_eq!(benign, findings.is_empty(), "{p}: finding or benign twin");
+            assert!(findings.len() <= 1, "{p}");
+            for (kind, cited) in findings {
+                let mut queries = Vec::new();
+                let mut responses = Vec::new();
+                let mut syns = Vec::new();
+                for &n in cited {
+                    let k = n as usize - 1;
+                    match &frames[k] {
+                        DnsFrame::Query(m) => queries.push((k, m)),
+                        DnsFrame::Response(m) => responses.push((k, m)),
+                        DnsFrame::Syn => syns.push(k),
+                        DnsFrame::OtherTcp => panic!("{p}: {kind} cites frame {n}"),
+                    }
+                }
+                let inst = |k: usize| instance(&pkts[k], &frames[k]).unwrap();
+                let addrs = |rs: &[(usize, &Msg)]| -> BTreeSet<IpAddr> {
+                    rs.iter().flat_map(|(_, m)| m.addrs()).collect()
+                };
+                match kind {
+                    "dns_answer_race" | "dns_forged_response" => {
+                        let [(q, _)] = queries[..] else {
+                            panic!("{p}: {kind} cites {queries:?}")
+                        };
+                        // Every response to the instance, and only those.
+                        let all: Vec<usize> = responses_to(&inst(q));
+                        let mine: Vec<usize> = responses.iter().map(|r| r.0).collect();
+                        assert_eq!(mine, all, "{p}: {kind} responses");
+                        if kind == "dns_forged_response" {
+                            assert_eq!(mine.len(), 1, "{p}: a lone response");
+                            assert!(syns.is_empty(), "{p}");
+                            // Something in the response itself gives it away.
+                            let (k, m) = responses[0];
+                            let wrong_type =
+                                m.answers.iter().any(|(t, _)| *t != m.qtype && *t != 5);
+                            let ttl_off = usual_ttl(k).is_some_and(|u| u.abs_diff(pkts[k].ttl) > 2);
+                            let tell = wrong_type || m.trailing > 0 || ttl_off;
+                            assert!(tell, "{p}: nothing gives frame {} away", k + 1);
+                            continue;
+                        }
+                        assert!(mine.len() >= 2, "{p}: a race needs two responses");
+                        let differ = responses.iter().enumerate().any(|(i, (_, a))| {
+                            responses[i + 1..].iter().any(|(_, b)| {
+                                let (x, y) = (a.addrs(), b.addrs());
+                                x.is_disjoint(&y) && (!x.is_empty() || !y.is_empty())
+                            })
+                        });
+                        assert!(differ, "{p}: the answers of the race agree");
+                        assert!(syns.len() <= 1, "{p}");
+                        for &s in &syns {
+                            assert_eq!(pkts[s].src, pkts[q].src, "{p}: the client's SYN");
+                            assert!(addrs(&responses).contains(&pkts[s].dst), "{p}: SYN target");
+                            assert!(s > responses[0].0, "{p}: SYN after an answer");
+                        }
+                    }
+                    "dns_blocking_address" | "dns_bogon_answer" => {
+                        assert!(queries.is_empty() && syns.is_empty(), "{p}");
+                        let [(k, m)] = responses[..] else {
+                            panic!("{p}: {kind} cites {responses:?}")
+                        };
+                        // Nothing else is wrong with the response: the
+                        // resolver's TTL, RA, the OPT echo, no second answer.
+                        assert_eq!(Some(pkts[k].ttl), usual_ttl(k), "{p}: TTL");
+                        assert!(m.flags & 0x0080 != 0 && m.opt && m.trailing == 0, "{p}");
+                        assert_eq!(responses_to(&inst(k)), [k], "{p}: a lone response");
+                        let a = m.addrs();
+                        if kind == "dns_blocking_address" {
+                            assert!(POISON.iter().any(|x| a.contains(&IpAddr::V4(*x))), "{p}");
+                        } else {
+                            assert!(a.iter().any(|x| bogon(*x)), "{p}: no bogon");
+                            assert!(!bogon(pkts[k].src), "{p}: a local resolver");
+                        }
+                    }
+                    "dns_nxdomain_rewrite" => {
+                        assert!(queries.is_empty() && syns.is_empty(), "{p}");
+                        let (with, nx): (Vec<_>, Vec<_>) =
+                            responses.iter().partition(|(_, m)| !m.addrs().is_empty());
+                        assert_eq!(with.len(), 1, "{p}: one rewritten response");
+                        assert!(!nx.is_empty(), "{p}: no NXDOMAIN");
+                        assert!(nx.iter().all(|(_, m)| m.rcode() == 3), "{p}");
+                        assert!(
+                            responses.iter().all(|(_, m)| m.qname == with[0].1.qname),
+                            "{p}: one name"
+                        );
+                    }
+                    other => panic!("{p}: unknown kind {other}"),
+                }
+            }
+            if benign {
+                // None of the tells of the positive fixtures: every response
+                // is well formed, answers its question's type (or a CNAME),
+                // carries no known poison address and no bogon from a
+                // public resolver, and the responses to one query instance
+                // share an address (or all agree there is none).
+                let mut seen = BTreeSet::new();
+                for (k, (x, fr)) in pkts.iter().zip(&frames).enumerate() {
+                    let DnsFrame::Response(m) = fr else { continue };
+                    assert_eq!(m.trailing, 0, "{p}: trailing bytes");
+                    assert!(
+                        m.answers.iter().all(|(t, _)| *t == m.qtype || *t == 5),
+                        "{p}: answer type"
+                    );
+                    for a in m.addrs() {
+                        assert!(!matches!(a, IpAddr::V4(v) if POISON.contains(&v)), "{p}");
+                        assert!(!bogon(a) || bogon(x.src), "{p}: bogon {a}");
+                    }
+                    assert!(m.flags & 0x0080 != 0 && m.opt, "{p}: RA and OPT echo");
+                    let i = instance(x, fr).unwrap();
+                    if seen.insert(i.clone()) {
+                        let sets: Vec<BTreeSet<IpAddr>> = responses_to(&i)
+                            .iter()
+                            .map(|&r| match &frames[r] {
+                                DnsFrame::Response(m) => m.addrs(),
+                                _ => unreachable!(),
+                            })
+                            .collect();
+                        assert!(
+                            sets.iter().all(|s| s.is_empty())
+                                || sets.iter().all(|s| !s.is_disjoint(&sets[0])),
+                            "{p}: frame {} races",
+                            k + 1
+                        );
+                    }
                 }
             }
         }

@@ -386,6 +386,19 @@ impl Scenario {
         self.frames.push(frame);
     }
 
+    /// Adds a byte-identical copy of the frame added `index`-th (0-based, in
+    /// insertion order) captured at `t`: a packet the network duplicated.
+    pub fn duplicate_frame(&mut self, index: usize, t: i64) -> Result<(), SynthError> {
+        let mut copy = self
+            .frames
+            .get(index)
+            .cloned()
+            .ok_or(SynthError::InvalidRequest("no frame to duplicate"))?;
+        copy.ts_ns = t;
+        self.frames.push(copy);
+        Ok(())
+    }
+
     /// Sends one TCP segment described at the header level.
     pub fn send_tcp(
         &mut self,
@@ -460,6 +473,30 @@ impl Scenario {
     ) -> Result<UdpExchange, SynthError> {
         let port = self.rng.ephemeral_port();
         self.dns_exchange_from_port(t, client, resolver, port, rtt_ns, query, response)
+    }
+
+    /// A query from `client`'s `client_port` to `resolver` port 53 at `t`
+    /// and no answer: the caller adds the responses (genuine, forged,
+    /// duplicated) with [`Scenario::udp_reply`], and a retransmission of the
+    /// query with [`Scenario::send_udp`] on the same ports. The returned
+    /// exchange's `response_ts` is the query time, as nothing was answered.
+    pub fn dns_query(
+        &mut self,
+        t: i64,
+        client: HostId,
+        resolver: HostId,
+        client_port: u16,
+        query: &[u8],
+    ) -> Result<UdpExchange, SynthError> {
+        self.send_udp(t, client, resolver, client_port, DNS_PORT, query)?;
+        Ok(UdpExchange {
+            client,
+            server: resolver,
+            client_port,
+            server_port: DNS_PORT,
+            query_ts: t,
+            response_ts: t,
+        })
     }
 
     /// Like [`Scenario::dns_exchange`] from a given client port.
@@ -1275,6 +1312,39 @@ mod tests {
         assert_eq!(frames[2].ts_ns, ex.response_ts);
         assert_eq!(&frames[2].data[14 + 28..], b"real");
         assert_eq!(frames[2].data[14 + 8], 52);
+    }
+
+    #[test]
+    fn synth_scenario_dns_query_retransmission_and_duplicate() {
+        let mut sc = Scenario::new(7);
+        let c = sc.add_host(Host::local("2001:470:1f0b:5a1::20".parse().unwrap()));
+        let r = sc.add_host(
+            Host::remote("2001:4860:4860::8888".parse().unwrap(), 117).with_ip_id(IpIdMode::Random),
+        );
+        let ex = sc.dns_query(S, c, r, 50_000, b"query").unwrap();
+        assert_eq!((ex.query_ts, ex.response_ts), (S, S));
+        assert_eq!((ex.client_port, ex.server_port), (50_000, DNS_PORT));
+        sc.send_udp(2 * S, c, r, ex.client_port, ex.server_port, b"query")
+            .unwrap();
+        sc.udp_reply(&ex, 2 * S + 40 * MS, &IpOverrides::default(), b"answer")
+            .unwrap();
+        sc.duplicate_frame(2, 2 * S + 40 * MS + 100 * US).unwrap();
+        assert!(sc.duplicate_frame(9, 0).is_err());
+        let frames = sc.finish();
+        assert_eq!(frames.len(), 4);
+        // IPv6 UDP: next header 17, hop limit as observed, ports kept.
+        let ip = &frames[2].data[14..];
+        assert_eq!((ip[0] >> 4, ip[6], ip[7]), (6, 17, 117));
+        assert_eq!(u16::from_be_bytes([ip[40], ip[41]]), DNS_PORT);
+        assert_eq!(u16::from_be_bytes([ip[42], ip[43]]), 50_000);
+        assert_eq!(&ip[48..], b"answer");
+        assert_eq!(&frames[0].data[14 + 48..], b"query");
+        assert_eq!(
+            frames[0].data[14 + 40..14 + 42],
+            frames[1].data[14 + 40..14 + 42]
+        );
+        assert_eq!(frames[3].data, frames[2].data);
+        assert_eq!(frames[3].ts_ns - frames[2].ts_ns, 100 * US);
     }
 
     #[test]
