@@ -1009,7 +1009,7 @@ impl Analyzer {
         if let Conn::Tcp(state) = &mut flow.state {
             let mut items = Vec::new();
             for d in [Direction::ClientToServer, Direction::ServerToClient] {
-                state.apps.finish(d, &mut items);
+                state.apps.end(d, &mut items);
             }
             let mut events = Vec::new();
             let mid_stream = [

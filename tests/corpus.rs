@@ -592,3 +592,80 @@ fn corpus_dns_injection_matches_ground_truth() {
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
+
+/// The blockpage findings of one capture.
+fn blockpage_findings(path: &Path) -> Vec<tamper::finding::Finding> {
+    class_findings(path, tamper::finding::FindingClass::Blockpage)
+}
+
+#[test]
+fn corpus_blockpage_matches_ground_truth() {
+    use tamper::finding::{Confidence, Evidence};
+    let Some(corpus) = common::corpus_dir() else {
+        common::skip_without_corpus("corpus_blockpage_matches_ground_truth");
+        return;
+    };
+    let mut problems = Vec::new();
+
+    // CenTrace's bitcomet.com probe: a FortiGate on the path answers the HTTP request with its
+    // "Application Control Violation" page; the example.com control to the same endpoint gets
+    // no such page.
+    let rel = "CenTrace/testdata/91.199.201.114_www.bitcomet.com_www.bitcomet.com.pcap";
+    let found = blockpage_findings(&corpus.join(rel));
+    let fortinet = found.iter().any(|f| {
+        f.kind.as_str() == "http_blockpage"
+            && f.confidence == Confidence::High
+            && f.evidence.iter().any(|e| {
+                matches!(e, Evidence::Fingerprint { name, scope, .. }
+                    if scope == "prod" && (name.contains("fortinet") || name.contains("fortiguard")))
+            })
+    });
+    if found.len() != 1 || !fortinet {
+        problems.push(format!(
+            "{rel}: expected one high http_blockpage naming a Fortinet fingerprint, got {:?}",
+            found.iter().map(|f| f.summary.clone()).collect::<Vec<_>>()
+        ));
+    }
+
+    // Controls that reach an endpoint which does not serve example.com get that endpoint's own
+    // certificate (a bank's WatchGuard appliance, a Cloudflare default certificate): a
+    // certificate for another name, reported at low only (a hint, not a claim).
+    let mismatched = [
+        "CenTrace/examples/pcaps/195.64.201.42_psiphon.ca_example.com_0.pcap",
+        "CenTrace/examples/pcaps/195.64.201.42_psiphon.ca_example.com_1.pcap",
+        "CenTrace/examples/pcaps/195.64.201.42_psiphon.ca_example.com_2.pcap",
+        "CenTrace/testdata/104.16.7.6_notion.site_example.com.pcap",
+    ];
+    for rel in mismatched {
+        let got = blockpage_findings(&corpus.join(rel));
+        let ok = got.len() == 1
+            && got[0].kind.as_str() == "tls_certificate_mismatch"
+            && got[0].confidence == Confidence::Low;
+        if !ok {
+            problems.push(format!(
+                "{rel}: expected one low tls_certificate_mismatch, got {:?}",
+                got.iter()
+                    .map(|f| format!("{} {:?} {}", f.kind.as_str(), f.confidence, f.summary))
+                    .collect::<Vec<_>>()
+            ));
+        }
+    }
+
+    // Everything else, including the ordinary web traffic of packets/http_*, Suricata's and
+    // Zeek's HTTP traces: no blockpage finding.
+    for rel in corpus_captures(&corpus) {
+        if rel.contains("bitcomet.com_www.bitcomet.com") || mismatched.contains(&rel.as_str()) {
+            continue;
+        }
+        let got = blockpage_findings(&corpus.join(&rel));
+        if !got.is_empty() {
+            problems.push(format!(
+                "{rel}: unexpected {:?}",
+                got.iter()
+                    .map(|f| format!("{} {:?} {}", f.kind.as_str(), f.confidence, f.summary))
+                    .collect::<Vec<_>>()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}

@@ -264,3 +264,178 @@ fn retransmissions_and_reordering_are_told_apart() {
         "same bytes are no conflict"
     );
 }
+
+/// The certificate events of a fixture: (frames, summary), and the SNI of its ClientHello.
+fn certificates(
+    rel: &str,
+) -> (
+    Vec<(Vec<u64>, tamper::proto::tls::parse::CertificateSummary)>,
+    Option<String>,
+) {
+    let ev = events(rel);
+    let certs = ev
+        .iter()
+        .filter_map(|e| match e {
+            ProtoEvent::TlsCertificate {
+                dir,
+                frames,
+                certificate,
+                ..
+            } => {
+                assert_eq!(*dir, Direction::ServerToClient, "{rel}");
+                Some((
+                    frames.iter().map(|f| f.get()).collect(),
+                    certificate.clone(),
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    let sni = ev.iter().find_map(|e| match e {
+        ProtoEvent::TlsClientHello { hello, .. } => hello.sni.clone(),
+        _ => None,
+    });
+    (certs, sni)
+}
+
+#[test]
+fn tls_fixture_certificates_reach_detectors_with_leaf_facts() {
+    use tamper::proto::tls::names::{certificate_coverage, certificate_covers, Coverage};
+
+    let (certs, sni) = certificates("tls/filtering-product-ca-certificate.pcap");
+    let [(frames, c)] = certs.as_slice() else {
+        panic!("{certs:?}")
+    };
+    // The frame with the message's first bytes, and the one that completed it.
+    assert_eq!(frames, &[5, 6]);
+    assert!(c.complete && !c.malformed && c.count == 2);
+    let leaf = c.leaf.as_ref().unwrap();
+    assert_eq!(leaf.subject.cn.as_deref(), Some("FortiGuard Web Filtering"));
+    assert_eq!(leaf.issuer.cn.as_deref(), Some("FortiGate CA"));
+    assert_eq!(leaf.issuer.o.as_deref(), Some("Fortinet"));
+    assert!(!leaf.has_san && !leaf.self_signed);
+    let ca = c.chain_issuers[0].as_ref().unwrap();
+    assert_eq!(ca.o.as_deref(), Some("Fortinet"));
+    let sni = sni.unwrap();
+    assert_eq!(sni, "www.blocked-news.example");
+    assert_eq!(certificate_coverage(c, &sni), Coverage::NotCovered);
+
+    let (certs, sni) = certificates("tls/certificate-for-another-name.pcap");
+    let [(frames, c)] = certs.as_slice() else {
+        panic!("{certs:?}")
+    };
+    assert_eq!(frames, &[5]);
+    let leaf = c.leaf.as_ref().unwrap();
+    assert!(leaf.self_signed);
+    assert_eq!(leaf.san_dns, ["block.isp-notice.example"]);
+    assert!(c.chain_issuers.is_empty());
+    assert_eq!(certificate_coverage(c, &sni.unwrap()), Coverage::NotCovered);
+
+    let (certs, sni) = certificates("tls/cdn-wildcard-certificate.pcap");
+    let [(frames, c)] = certs.as_slice() else {
+        panic!("{certs:?}")
+    };
+    assert_eq!(frames, &[5, 6]);
+    let leaf = c.leaf.as_ref().unwrap();
+    assert_eq!(leaf.san_dns_total, 41);
+    assert_eq!(leaf.issuer.o.as_deref(), Some("Example Trust CA"));
+    assert!(certificate_covers(c, &sni.unwrap()));
+
+    let (certs, sni) = certificates("tls/exact-name-in-long-san-list.pcap");
+    let [(_, c)] = certs.as_slice() else {
+        panic!("{certs:?}")
+    };
+    assert_eq!(c.leaf.as_ref().unwrap().san_dns_total, 60);
+    assert!(certificate_covers(c, &sni.unwrap()));
+
+    let (certs, sni) = certificates("tls/tls13-no-certificate-visible.pcap");
+    assert!(certs.is_empty(), "{certs:?}");
+    assert_eq!(sni.as_deref(), Some("www.tls13-site.example"));
+
+    let (certs, sni) = certificates("tls/ip-address-connection-without-sni.pcap");
+    assert_eq!(sni, None);
+    let [(_, c)] = certs.as_slice() else {
+        panic!("{certs:?}")
+    };
+    assert_eq!(
+        c.leaf.as_ref().unwrap().subject.cn.as_deref(),
+        Some("api.device-cloud.example")
+    );
+    assert!(!certificate_covers(c, "198.51.100.44"));
+}
+
+#[test]
+fn certificate_cut_by_a_reset_still_gives_its_leaf() {
+    use tamper::synth::app::{
+        tls12_server_flight, ClientHello, ServerHello, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    };
+    use tamper::synth::fixtures::T0;
+    use tamper::synth::link::LINKTYPE_ETHERNET;
+    use tamper::synth::scenario::{Host, Scenario, Side, TcpParams, MS, US};
+    use tamper::synth::writer::{write_pcap, PcapOptions};
+    use tamper::synth::x509::{CertSpec, KeyKind, Name};
+
+    // The server's flight stops after the leaf and part of the second certificate; then the
+    // connection is reset. The summary reports the leaf and says the message was incomplete.
+    let mut sc = Scenario::new(77);
+    let client = sc.add_host(Host::local("192.168.1.20".parse().unwrap()));
+    let server = sc.add_host(Host::remote("198.51.100.9".parse().unwrap(), 52));
+    let mut conn = sc
+        .tcp(client, server, TcpParams::new(443).rtt(20 * MS))
+        .unwrap();
+    let t = conn.handshake(&mut sc, T0).unwrap();
+    let ca = Name::org_cn("Example Trust CA", "Example Trust RSA CA 2023");
+    let leaf = CertSpec::new(Name::cn("cut.example"), ca.clone(), 1_715_000_000, 90, 1)
+        .with_dns(&["cut.example"])
+        .der();
+    let issuer = CertSpec::new(
+        ca,
+        Name::cn("Example Trust Root R1"),
+        1_600_000_000,
+        3650,
+        2,
+    )
+    .with_key(KeyKind::Rsa2048)
+    .der();
+    let sh = ServerHello::tls12(TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, 3);
+    let flight = tls12_server_flight(&sh, &[leaf.clone(), issuer], true, 3);
+    let mut hello = ClientHello::new("cut.example");
+    hello.seed = 4;
+    let t = conn
+        .exchange(&mut sc, t + 150 * US, &hello.record(), &flight[..1400])
+        .unwrap();
+    conn.reset(&mut sc, Side::Server, t + MS).unwrap();
+    let bytes = write_pcap(&PcapOptions::new(LINKTYPE_ETHERNET), &sc.finish());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.pcap");
+    std::fs::write(&path, bytes).unwrap();
+    let store = Arc::new(Mutex::new(Vec::new()));
+    let report = pipeline::analyze_input(
+        &InputSource::Path(path),
+        &Options::default(),
+        Some(vec![Box::new(Recorder(store.clone()))]),
+    );
+    assert!(report.summary.is_some());
+    let ev = store.lock().unwrap().clone();
+    let certs: Vec<_> = ev
+        .iter()
+        .filter_map(|e| match e {
+            ProtoEvent::TlsCertificate {
+                frames,
+                certificate,
+                ..
+            } => Some((frames.clone(), certificate.clone())),
+            _ => None,
+        })
+        .collect();
+    let [(frames, c)] = certs.as_slice() else {
+        panic!("{certs:?}")
+    };
+    assert_eq!(frames.iter().map(|f| f.get()).collect::<Vec<_>>(), [5]);
+    assert!(!c.complete && !c.malformed);
+    assert_eq!(c.count, 1);
+    assert_eq!(c.first_cert_len, Some(leaf.len()));
+    let l = c.leaf.as_ref().unwrap();
+    assert_eq!(l.san_dns, ["cut.example"]);
+    assert!(c.chain_issuers.is_empty());
+}

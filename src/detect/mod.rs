@@ -13,6 +13,7 @@
 //!    review the diff, and document the kinds in `docs/findings.md`.
 
 pub mod addresses;
+pub mod blockpage;
 pub mod devices;
 pub mod dns_injection;
 pub mod fingerprints;
@@ -90,6 +91,7 @@ pub fn all_detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
         Box::new(dns_injection::DnsInjection::new(
             config.fingerprints.clone(),
         )),
+        Box::new(blockpage::Blockpage::new(config.fingerprints.clone())),
     ]
 }
 
@@ -97,5 +99,6 @@ pub fn all_detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
 pub fn all_kinds() -> Vec<FindingKind> {
     let mut kinds = rst_injection::KINDS.to_vec();
     kinds.extend(dns_injection::KINDS);
+    kinds.extend(blockpage::KINDS);
     kinds
 }

@@ -173,22 +173,22 @@ struct Trigger {
 
 /// A RST or FIN from one side, with what was known when it arrived.
 #[derive(Clone, Debug)]
-struct Suspect {
-    pkt: PacketInfo,
+pub(super) struct Suspect {
+    pub(super) pkt: PacketInfo,
     /// The sender's highest sequence number before it (end of its furthest segment).
-    sender_next_seq: Option<SeqNumber>,
+    pub(super) sender_next_seq: Option<SeqNumber>,
     /// The highest acknowledgment the sender had sent before it.
-    sender_max_ack: Option<SeqNumber>,
+    pub(super) sender_max_ack: Option<SeqNumber>,
     /// The sender's initial sequence number, if its SYN or SYN-ACK was seen.
-    sender_isn: Option<u32>,
+    pub(super) sender_isn: Option<u32>,
     /// The highest acknowledgment the other side had sent before it.
-    peer_max_ack: Option<SeqNumber>,
+    pub(super) peer_max_ack: Option<SeqNumber>,
     /// A FIN had been seen (either way) before it.
-    fin_before: bool,
+    pub(super) fin_before: bool,
     /// The other side had sent a RST before it.
-    peer_rst_before: bool,
+    pub(super) peer_rst_before: bool,
     /// Payload bytes (RSTs with payload).
-    payload: Option<Vec<u8>>,
+    pub(super) payload: Option<Vec<u8>>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -668,18 +668,18 @@ fn new_data_or_ack(s: &Suspect, seg: &crate::proto::tcp::TcpSegment) -> Option<R
 }
 
 /// Facts about the flow used by every judgement.
-struct Context<'a> {
-    view: &'a FlowView<'a>,
-    tcp: &'a crate::proto::tcp::TcpConn,
-    log: Vec<PacketRecord>,
-    vantage: Option<Vantage>,
-    vantage_note: String,
-    rtt: Option<Span>,
-    mid_stream: bool,
+pub(super) struct Context<'a> {
+    pub(super) view: &'a FlowView<'a>,
+    pub(super) tcp: &'a crate::proto::tcp::TcpConn,
+    pub(super) log: Vec<PacketRecord>,
+    pub(super) vantage: Option<Vantage>,
+    pub(super) vantage_note: String,
+    pub(super) rtt: Option<Span>,
+    pub(super) mid_stream: bool,
 }
 
 impl<'a> Context<'a> {
-    fn new(view: &'a FlowView<'a>, tcp: &'a crate::proto::tcp::TcpConn) -> Context<'a> {
+    pub(super) fn new(view: &'a FlowView<'a>, tcp: &'a crate::proto::tcp::TcpConn) -> Context<'a> {
         let log = view.record.log.records();
         let mid_stream = tcp.half(Direction::ClientToServer).isn.is_none()
             && tcp.half(Direction::ServerToClient).isn.is_none();
@@ -730,7 +730,7 @@ impl<'a> Context<'a> {
 
     /// Packets claiming to come from the sender of `dir` are candidates unless the capture
     /// was taken at that sender.
-    fn is_remote(&self, dir: Direction) -> bool {
+    pub(super) fn is_remote(&self, dir: Direction) -> bool {
         match self.vantage {
             Some(Vantage::Client) => dir == Direction::ServerToClient,
             Some(Vantage::Server) => dir == Direction::ClientToServer,
@@ -755,17 +755,17 @@ fn vantage_words(v: Vantage) -> &'static str {
 }
 
 /// The sender's own packets in the flow (from its log), excluding `suspects`.
-struct SenderRef {
-    frames: Vec<FrameNumber>,
-    ttl: Option<(u8, u8)>,
-    ids: Vec<(FrameNumber, Timestamp, u16)>,
-    df: Option<bool>,
-    control_id_zero: bool,
+pub(super) struct SenderRef {
+    pub(super) frames: Vec<FrameNumber>,
+    pub(super) ttl: Option<(u8, u8)>,
+    pub(super) ids: Vec<(FrameNumber, Timestamp, u16)>,
+    pub(super) df: Option<bool>,
+    pub(super) control_id_zero: bool,
     /// Range of the raw TCP window field outside SYNs.
-    window: Option<(u16, u16)>,
+    pub(super) window: Option<(u16, u16)>,
 }
 
-fn sender_ref(ctx: &Context<'_>, dir: Direction, suspects: &[FrameNumber]) -> SenderRef {
+pub(super) fn sender_ref(ctx: &Context<'_>, dir: Direction, suspects: &[FrameNumber]) -> SenderRef {
     // Two SYN-ACKs with different initial sequence numbers: one is forged and nothing says
     // which yet, so neither is a reference.
     let hs = &ctx.tcp.handshake;
@@ -840,23 +840,23 @@ fn sender_ref(ctx: &Context<'_>, dir: Direction, suspects: &[FrameNumber]) -> Se
 
 /// Anomalies of one suspect packet against its sender's own packets.
 #[derive(Default)]
-struct Anomalies {
-    ttl: Option<Evidence>,
-    ip_id: Option<Evidence>,
-    ip_id_copied: Option<Evidence>,
-    df: Option<Evidence>,
-    odd: Vec<Evidence>,
+pub(super) struct Anomalies {
+    pub(super) ttl: Option<Evidence>,
+    pub(super) ip_id: Option<Evidence>,
+    pub(super) ip_id_copied: Option<Evidence>,
+    pub(super) df: Option<Evidence>,
+    pub(super) odd: Vec<Evidence>,
 }
 
 impl Anomalies {
-    fn count(&self) -> usize {
+    pub(super) fn count(&self) -> usize {
         usize::from(self.ttl.is_some())
             + usize::from(self.ip_id.is_some() || self.ip_id_copied.is_some())
             + usize::from(self.df.is_some())
             + usize::from(!self.odd.is_empty())
     }
 
-    fn items(&self) -> Vec<Evidence> {
+    pub(super) fn items(&self) -> Vec<Evidence> {
         let mut v = Vec::new();
         v.extend(self.ttl.clone());
         v.extend(self.ip_id.clone());
@@ -867,7 +867,7 @@ impl Anomalies {
     }
 }
 
-fn anomalies(ctx: &Context<'_>, s: &Suspect, r: &SenderRef) -> Anomalies {
+pub(super) fn anomalies(ctx: &Context<'_>, s: &Suspect, r: &SenderRef) -> Anomalies {
     let p = &s.pkt;
     let mut a = Anomalies::default();
     let who = Context::who(p.dir);
@@ -1960,7 +1960,7 @@ fn judge_synack(ctx: &Context<'_>, state: &FlowState) -> Option<Finding> {
     None
 }
 
-fn packet_evidence(p: &PacketInfo, role: &str) -> Evidence {
+pub(super) fn packet_evidence(p: &PacketInfo, role: &str) -> Evidence {
     let t = p.tcp;
     Evidence::Packet {
         frame: p.frame,
@@ -1978,7 +1978,7 @@ fn packet_evidence(p: &PacketInfo, role: &str) -> Evidence {
     }
 }
 
-fn record_evidence(r: &PacketRecord, role: &str) -> Evidence {
+pub(super) fn record_evidence(r: &PacketRecord, role: &str) -> Evidence {
     Evidence::Packet {
         frame: r.frame,
         role: role.to_string(),

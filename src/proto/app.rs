@@ -254,6 +254,24 @@ impl TcpApps {
             }
         }
     }
+
+    /// The flow is over: [`Self::finish`], and the TLS scanner of `dir` reports what it still
+    /// holds (a Certificate message the stream ended inside). Kept apart from `finish`, which
+    /// also runs at a FIN, because bytes before an out-of-order FIN may still arrive.
+    pub fn end(&mut self, dir: Direction, out: &mut Vec<AppItem>) {
+        self.finish(dir, out);
+        if let Parser::Tls(scanner) = &mut self.parsers[dir.index()] {
+            for ev in scanner.finish() {
+                let (start, end) = tls_span(&ev);
+                out.push(AppItem {
+                    dir,
+                    start,
+                    end,
+                    kind: AppItemKind::Tls(ev),
+                });
+            }
+        }
+    }
 }
 
 /// Stream range of a TLS event (records add 5 bytes each to the handshake length).

@@ -120,7 +120,9 @@ pub enum ProtoEvent {
         /// Its contents.
         hello: Box<ServerHello>,
     },
-    /// A plaintext TLS Certificate message (TLS 1.2 and earlier).
+    /// A plaintext TLS Certificate message (TLS 1.2 and earlier) with facts about its leaf
+    /// certificate; at the end of a flow, also the part of one the stream ended inside
+    /// (`certificate.complete` is then false).
     TlsCertificate {
         /// Direction.
         dir: Direction,

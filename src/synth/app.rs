@@ -593,8 +593,12 @@ pub const HS_CLIENT_HELLO: u8 = 1;
 pub const HS_SERVER_HELLO: u8 = 2;
 /// Handshake type certificate.
 pub const HS_CERTIFICATE: u8 = 11;
+/// Handshake type server_key_exchange (RFC 5246 §7.4.3).
+pub const HS_SERVER_KEY_EXCHANGE: u8 = 12;
 /// Handshake type server_hello_done (RFC 5246 §7.4).
 pub const HS_SERVER_HELLO_DONE: u8 = 14;
+/// Handshake type client_key_exchange (RFC 5246 §7.4.7).
+pub const HS_CLIENT_KEY_EXCHANGE: u8 = 16;
 /// TLS 1.0 version number (legacy record version of many ClientHellos).
 pub const TLS_1_0: u16 = 0x0301;
 /// TLS 1.2 version number.
@@ -767,6 +771,90 @@ pub fn tls12_certificate(certs: &[Vec<u8>]) -> Vec<u8> {
     push_u24(&mut body, list.len());
     body.extend_from_slice(&list);
     tls_handshake(HS_CERTIFICATE, &body)
+}
+
+/// Length of an x25519 public key (RFC 7748 §6.1).
+const X25519_KEY_LEN: usize = 32;
+/// Length of the signature in a ServerKeyExchange made with an RSA-2048 key.
+const RSA_2048_SIGNATURE_LEN: usize = 256;
+/// A TLS 1.2 AES-GCM Finished record body: 8-byte explicit nonce, 16 bytes of handshake
+/// (header and 12-byte verify_data), 16-byte tag (RFC 5288 §3).
+const TLS12_GCM_FINISHED_LEN: usize = 40;
+/// ECParameters curve_type named_curve (RFC 8422 §5.4).
+const EC_CURVE_TYPE_NAMED: u8 = 3;
+/// SignatureScheme rsa_pss_rsae_sha256 (RFC 8446 §4.2.3), also used by TLS 1.2 peers.
+const SIG_RSA_PSS_RSAE_SHA256: u16 = 0x0804;
+/// Mixed into the seed of a TLS 1.2 key exchange.
+const KEY_EXCHANGE_SALT: u64 = 0x0001_2EC0_0E5C;
+
+/// A plaintext TLS 1.2 server flight, one record per handshake message as OpenSSL sends it:
+/// `hello`, a Certificate carrying `chain` (leaf first), an ECDHE ServerKeyExchange (x25519
+/// share and a 256-byte signature) when `ecdhe`, then ServerHelloDone (RFC 5246 §7.3).
+pub fn tls12_server_flight(
+    hello: &ServerHello,
+    chain: &[Vec<u8>],
+    ecdhe: bool,
+    seed: u64,
+) -> Vec<u8> {
+    let mut out = hello.record();
+    out.extend(tls_records(
+        TLS_HANDSHAKE,
+        TLS_1_2,
+        &tls12_certificate(chain),
+    ));
+    if ecdhe {
+        let mut rng = SplitMix64::new(seed ^ KEY_EXCHANGE_SALT);
+        let mut body = vec![EC_CURVE_TYPE_NAMED];
+        push_u16(&mut body, GROUP_X25519);
+        body.push(X25519_KEY_LEN as u8);
+        body.extend(rng.bytes(X25519_KEY_LEN));
+        push_u16(&mut body, SIG_RSA_PSS_RSAE_SHA256);
+        push_u16(&mut body, RSA_2048_SIGNATURE_LEN as u16);
+        body.extend(rng.bytes(RSA_2048_SIGNATURE_LEN));
+        out.extend(tls_record(
+            TLS_HANDSHAKE,
+            TLS_1_2,
+            &tls_handshake(HS_SERVER_KEY_EXCHANGE, &body),
+        ));
+    }
+    out.extend(tls_record(
+        TLS_HANDSHAKE,
+        TLS_1_2,
+        &tls_handshake(HS_SERVER_HELLO_DONE, &[]),
+    ));
+    out
+}
+
+/// The client's second TLS 1.2 ECDHE flight: ClientKeyExchange with an x25519 share,
+/// ChangeCipherSpec, then the encrypted Finished (an AES-GCM handshake record).
+pub fn tls12_client_key_exchange(seed: u64) -> Vec<u8> {
+    let mut rng = SplitMix64::new(seed ^ KEY_EXCHANGE_SALT ^ CLIENT_HELLO_SALT);
+    let mut body = vec![X25519_KEY_LEN as u8];
+    body.extend(rng.bytes(X25519_KEY_LEN));
+    let mut out = tls_record(
+        TLS_HANDSHAKE,
+        TLS_1_2,
+        &tls_handshake(HS_CLIENT_KEY_EXCHANGE, &body),
+    );
+    out.extend(tls_change_cipher_spec());
+    out.extend(tls_record(
+        TLS_HANDSHAKE,
+        TLS_1_2,
+        &rng.bytes(TLS12_GCM_FINISHED_LEN),
+    ));
+    out
+}
+
+/// The server's last TLS 1.2 flight: ChangeCipherSpec and the encrypted Finished.
+pub fn tls12_server_finished(seed: u64) -> Vec<u8> {
+    let mut rng = SplitMix64::new(seed ^ KEY_EXCHANGE_SALT ^ SERVER_HELLO_SALT);
+    let mut out = tls_change_cipher_spec();
+    out.extend(tls_record(
+        TLS_HANDSHAKE,
+        TLS_1_2,
+        &rng.bytes(TLS12_GCM_FINISHED_LEN),
+    ));
+    out
 }
 
 /// A ClientHello description. Defaults resemble a current browser.
@@ -1031,6 +1119,19 @@ impl ServerHello {
             cipher_suite: TLS_AES_128_GCM_SHA256,
             tls13: true,
             key_share: (GROUP_X25519, 32),
+            alpn: None,
+            seed,
+        }
+    }
+
+    /// A TLS 1.2 ServerHello choosing `cipher_suite`, with a fresh 32-byte session ID (RFC
+    /// 5246 §7.4.1.3), renegotiation_info and extended_master_secret.
+    pub fn tls12(cipher_suite: u16, seed: u64) -> Self {
+        Self {
+            session_id: SplitMix64::new(seed ^ SERVER_HELLO_SALT ^ 0x5E55).bytes(32),
+            cipher_suite,
+            tls13: false,
+            key_share: (GROUP_X25519, 0),
             alpn: None,
             seed,
         }

@@ -4249,10 +4249,14 @@ pub fn catalogue() -> Vec<Fixture> {
             },
         },
     ]
+    .into_iter()
+    .chain(super::fixtures_tls::tls_fixtures())
+    .chain(super::fixtures_blockpage::blockpage_fixtures())
+    .collect()
 }
 
 /// What each fixture directory holds (README section headings).
-const SECTIONS: [(&str, &str); 6] = [
+const SECTIONS: [(&str, &str); 8] = [
     (
         "capture",
         "Capture file formats, compression and damaged files",
@@ -4264,6 +4268,11 @@ const SECTIONS: [(&str, &str); 6] = [
     (
         "dns",
         "Forged DNS answers, blocking addresses and benign look-alikes",
+    ),
+    ("tls", "TLS certificates in answer to the ClientHello"),
+    (
+        "blockpage",
+        "Blockpages, injected responses and forced redirects, with benign look-alikes",
     ),
 ];
 
@@ -4382,11 +4391,7 @@ mod tests {
         assert_eq!(paths.len(), all.len(), "duplicate paths");
         for f in &all {
             let (dir, name) = f.path.split_once('/').unwrap();
-            assert!(
-                ["capture", "link", "decode", "sample", "rst", "dns"].contains(&dir),
-                "{}",
-                f.path
-            );
+            assert!(SECTIONS.iter().any(|s| s.0 == dir), "{}", f.path);
             assert!(
                 name.bytes().all(|b| b.is_ascii_lowercase()
                     || b.is_ascii_digit()

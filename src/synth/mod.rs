@@ -10,12 +10,16 @@
 //! * [`link`]: link-layer encapsulations (Ethernet with VLAN tags, raw IP,
 //!   Linux cooked, BSD loopback, PPP, PPPoE, MPLS, opaque "user" types).
 //! * [`app`]: DNS, TLS and HTTP/1.1 payload builders.
+//! * [`x509`]: small deterministic X.509 certificates in hand-written DER.
 //! * [`writer`]: classic pcap and pcapng writers, compression, and helpers to
 //!   cut files short.
 //! * [`scenario`]: a timeline builder that keeps TCP sequence numbers, TTLs,
 //!   IP IDs and round-trip times consistent.
 //! * [`fixtures`]: the catalogue of committed format and decoding fixtures,
 //!   with the ground truth tamper must reproduce for each.
+//! * `fixtures_tls` and `fixtures_blockpage`: the `tls/` and `blockpage/`
+//!   groups of that catalogue (certificates; blockpages, injected responses,
+//!   forced redirects and their benign look-alikes).
 //!
 //! Everything here is deterministic: the same calls give byte-identical
 //! output on every machine.
@@ -24,6 +28,8 @@
 
 pub mod app;
 pub mod fixtures;
+mod fixtures_blockpage;
+mod fixtures_tls;
 pub mod link;
 pub mod packet;
 #[cfg(test)]
@@ -31,6 +37,7 @@ mod reference;
 pub mod rng;
 pub mod scenario;
 pub mod writer;
+pub mod x509;
 
 /// Errors from synthesis: malformed input handed to a helper that has to
 /// parse it (fragmentation), or a failing compressor.

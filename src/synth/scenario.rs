@@ -1054,6 +1054,39 @@ impl TcpConn {
         Ok(out)
     }
 
+    /// Sends `data` from `side` as it would have gone out from an earlier
+    /// state of the connection: MSS-sized segments from sequence number
+    /// `seq`, every one acknowledging `ack`, with the side's own headers, and
+    /// without moving either side's next sequence number. This is the real
+    /// sender's copy of a range someone else already filled (the server's
+    /// response racing an injected one). Returns the (capture time, end
+    /// sequence number) of every segment.
+    pub fn send_segments_at(
+        &mut self,
+        sc: &mut Scenario,
+        side: Side,
+        t: i64,
+        seq: u32,
+        ack: u32,
+        data: &[u8],
+    ) -> Result<Vec<(i64, u32)>, SynthError> {
+        let mut out = Vec::new();
+        let (mut at, mut s) = (t, seq);
+        let max = self.max_payload();
+        for chunk in data.chunks(max) {
+            self.emit(
+                sc,
+                side,
+                at,
+                &Segment::data(chunk).with_seq(s).with_ack(ack),
+            )?;
+            s = s.wrapping_add(chunk.len() as u32);
+            out.push((at, s));
+            at += sc.segment_gap_ns;
+        }
+        Ok(out)
+    }
+
     /// The peer of `data_side` ACKs the given segments (every second one and
     /// the last). Returns the time of the last ACK (or of the last segment).
     pub fn ack_segments(
@@ -1345,6 +1378,48 @@ mod tests {
         );
         assert_eq!(frames[3].data, frames[2].data);
         assert_eq!(frames[3].ts_ns - frames[2].ts_ns, 100 * US);
+    }
+
+    #[test]
+    fn synth_scenario_segments_from_an_earlier_state() {
+        let mut sc = Scenario::new(8);
+        let (c, s) = hosts(&mut sc);
+        let mut conn = sc.tcp(c, s, TcpParams::new(80).mss(100)).unwrap();
+        let t = conn.handshake(&mut sc, 0).unwrap();
+        let (x, a) = (conn.next_seq(Side::Server), conn.next_seq(Side::Client));
+        conn.emit(
+            &mut sc,
+            Side::Server,
+            t,
+            &Segment::data(b"forged").advancing(),
+        )
+        .unwrap();
+        conn.emit(
+            &mut sc,
+            Side::Client,
+            t + MS,
+            &Segment::data(b"more").advancing(),
+        )
+        .unwrap();
+        let sent = conn
+            .send_segments_at(&mut sc, Side::Server, t + 2 * MS, x, a, &[b'r'; 150])
+            .unwrap();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[1].1, x.wrapping_add(150));
+        // Neither side's next sequence number moved.
+        assert_eq!(conn.next_seq(Side::Server), x.wrapping_add(6));
+        assert_eq!(conn.next_seq(Side::Client), a.wrapping_add(4));
+        let segs = parse(&sc.finish());
+        let n = segs.len();
+        assert_eq!(
+            (segs[n - 2].seq, segs[n - 2].ack, segs[n - 2].len),
+            (x, a, 100)
+        );
+        assert_eq!(
+            (segs[n - 1].seq, segs[n - 1].len),
+            (x.wrapping_add(100), 50)
+        );
+        assert_eq!(segs[n - 1].ttl, 52);
     }
 
     #[test]

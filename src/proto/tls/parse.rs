@@ -2,12 +2,15 @@
 //! headers into owned summaries; it keeps no state and never reassembles streams (that is
 //! [`super::scan::TlsScanner`]'s job).
 //!
-//! Message bodies are parsed with `tls-parser`. The extension list, however, is walked by hand
-//! (type, length, data) and each extension is then handed to `tls-parser` on its own: the crate's
-//! list parser silently stops at the first extension it cannot decode, which would hide every
-//! later extension (the SNI among them) and hide the fact that something was odd. Walking the
-//! list ourselves keeps all extension types, reports undecodable ones as a [`HelloAnomaly`], and
-//! also lets us salvage a list whose declared length overruns the message.
+//! Hello bodies are parsed with `tls-parser` and certificates with `x509-parser` (in
+//! [`super::cert`]). Lists are walked by hand. The extension list: each extension is handed to
+//! `tls-parser` on its own, because the crate's list parser silently stops at the first
+//! extension it cannot decode, which would hide every later extension (the SNI among them) and
+//! hide the fact that something was odd. Walking the list ourselves keeps all extension types,
+//! reports undecodable ones as a [`HelloAnomaly`], and also lets us salvage a list whose declared
+//! length overruns the message. The certificate list: for the same reason, and so that a
+//! Certificate message the stream ended inside still gives its leaf
+//! ([`parse_certificate_prefix`]).
 
 #![cfg_attr(
     not(test),
@@ -17,9 +20,11 @@
 use serde::Serialize;
 use tls_parser::{
     parse_tls_client_hello_extension, parse_tls_handshake_client_hello,
-    parse_tls_handshake_msg_certificate, parse_tls_handshake_msg_server_hello,
-    parse_tls_server_hello_extension, SNIType, TlsExtension, TlsMessageHandshake,
+    parse_tls_handshake_msg_server_hello, parse_tls_server_hello_extension, SNIType, TlsExtension,
+    TlsMessageHandshake,
 };
+
+use super::cert::{issuer_facts, leaf_facts, LeafCertificate, NameFacts};
 
 pub use super::scan::{
     alert_description_name, EncryptionCause, TlsEvent, TlsLimit, TlsMalformed, TlsScanStats,
@@ -233,18 +238,34 @@ impl ServerHello {
     }
 }
 
-/// Summary of a plaintext Certificate message (TLS 1.2 and earlier, RFC 5246 §7.4.2).
+/// Summary of a plaintext Certificate message (TLS 1.2 and earlier, RFC 5246 §7.4.2), with
+/// facts about the leaf certificate ([`super::cert`]) and the issuers of the rest of the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CertificateSummary {
     /// Stream offset of the record holding the first byte of this handshake message.
     pub stream_offset: u64,
-    /// Number of certificates in the chain.
+    /// Number of whole certificates in the chain (in what was seen of it).
     pub count: usize,
-    /// DER length of the first (leaf) certificate.
+    /// DER length the first (leaf) certificate declares, when its length field was seen.
     pub first_cert_len: Option<usize>,
-    /// Whether the chain did not parse as a TLS 1.2 certificate list.
+    /// Whether the chain did not parse as a TLS 1.2 certificate list (lengths that disagree,
+    /// trailing bytes), or the leaf certificate did not parse as X.509.
     pub malformed: bool,
+    /// Whether the whole message was seen. False when the stream ended inside it and only a
+    /// prefix was summarised: then `count` and the leaf facts cover only what arrived.
+    pub complete: bool,
+    /// Facts from the leaf certificate, when its DER was all there and parsed.
+    pub leaf: Option<LeafCertificate>,
+    /// Why there are no leaf facts although the list has a first entry: a short parse error,
+    /// or that the leaf was cut short.
+    pub leaf_error: Option<String>,
+    /// Issuer names of the further certificates, in chain order, at most
+    /// [`MAX_CHAIN_ISSUERS`]; `None` for one that did not parse.
+    pub chain_issuers: Vec<Option<NameFacts>>,
 }
+
+/// Most further certificates of a chain whose issuer is kept.
+pub const MAX_CHAIN_ISSUERS: usize = 8;
 
 /// Where a handshake message came from in the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -583,31 +604,90 @@ pub fn parse_server_hello(
 
 /// Decodes a TLS 1.2-style Certificate body (without the 4-byte header).
 pub fn parse_certificate(body: &[u8], stream_offset: u64) -> CertificateSummary {
-    // parse_tls_handshake_msg_certificate expects the body (certificate_list<0..2^24-1>).
-    match parse_tls_handshake_msg_certificate(body) {
-        Ok((rest, TlsMessageHandshake::Certificate(c))) => {
-            // tls-parser ignores bytes inside the list that do not form a whole certificate;
-            // check that the entries (3-byte length + DER each) fill the declared list length.
-            let declared = body.get(..3).map_or(0, |l| {
-                l.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
-            });
-            let used = c.cert_chain.iter().fold(0usize, |acc, cert| {
-                acc.saturating_add(3).saturating_add(cert.data.len())
-            });
-            CertificateSummary {
-                stream_offset,
-                count: c.cert_chain.len(),
-                first_cert_len: c.cert_chain.first().map(|c| c.data.len()),
-                malformed: !rest.is_empty() || used != declared,
-            }
-        }
-        _ => CertificateSummary {
-            stream_offset,
-            count: 0,
-            first_cert_len: None,
-            malformed: true,
-        },
+    summarise_certificate(body, stream_offset, true)
+}
+
+/// Summarises the first bytes of a Certificate body whose stream ended before the rest
+/// arrived: what is whole in them is reported, the summary says it is incomplete, and the
+/// missing part is not counted as malformed.
+pub fn parse_certificate_prefix(prefix: &[u8], stream_offset: u64) -> CertificateSummary {
+    summarise_certificate(prefix, stream_offset, false)
+}
+
+/// Reads a 24-bit big-endian length.
+fn u24(bytes: &[u8]) -> Option<usize> {
+    let [a, b, c] = <[u8; 3]>::try_from(bytes).ok()?;
+    Some(usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c))
+}
+
+/// Walks `certificate_list<0..2^24-1>` of `ASN.1Cert<1..2^24-1>` entries by hand (like the
+/// extension lists: a list cut short or overrunning still yields the entries before the
+/// damage, which `tls-parser` would drop) and reads the leaf and the issuers.
+fn summarise_certificate(body: &[u8], stream_offset: u64, complete: bool) -> CertificateSummary {
+    let mut out = CertificateSummary {
+        stream_offset,
+        count: 0,
+        first_cert_len: None,
+        malformed: false,
+        complete,
+        leaf: None,
+        leaf_error: None,
+        chain_issuers: Vec::new(),
+    };
+    let Some((declared, list)) = body
+        .split_at_checked(3)
+        .and_then(|(l, rest)| Some((u24(l)?, rest)))
+    else {
+        out.malformed = complete;
+        return out;
+    };
+    // The list as far as it was seen; `cut` when the stream ended inside it.
+    let cut = list.len() < declared;
+    if complete && list.len() != declared {
+        out.malformed = true;
     }
+    let mut rest = list.get(..declared).unwrap_or(list);
+    while !rest.is_empty() {
+        let Some((len, after_len)) = rest
+            .split_at_checked(3)
+            .and_then(|(l, r)| Some((u24(l)?, r)))
+        else {
+            out.malformed |= !cut;
+            break;
+        };
+        if out.count == 0 {
+            out.first_cert_len = Some(len);
+        }
+        let Some((der, after)) = after_len.split_at_checked(len) else {
+            out.malformed |= !cut;
+            if out.count == 0 {
+                let what = if cut {
+                    "cut short"
+                } else {
+                    "overruns the list"
+                };
+                out.leaf_error = Some(format!(
+                    "leaf certificate {what}: {} of {len} bytes",
+                    after_len.len()
+                ));
+            }
+            break;
+        };
+        if out.count == 0 {
+            match leaf_facts(der) {
+                Ok(leaf) => out.leaf = Some(leaf),
+                Err(e) => {
+                    out.malformed = true;
+                    out.leaf_error = Some(e);
+                }
+            }
+        } else if out.chain_issuers.len() < MAX_CHAIN_ISSUERS {
+            out.chain_issuers.push(issuer_facts(der));
+        }
+        out.count = out.count.saturating_add(1);
+        rest = after;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -629,11 +709,6 @@ pub(crate) mod tests {
         0x1301, 0x1302, 0x1303, 0xc02b, 0xc02c, 0xc02f, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014,
         0x009c, 0x009d, 0x002f, 0x0035, 0x000a, 0x009f,
     ];
-    /// Length of the leaf certificate in [`tls12_server_flight`].
-    pub(crate) const TLS12_LEAF_CERT_LEN: usize = 1733;
-    /// Length of the second (issuer) certificate in [`tls12_server_flight`].
-    pub(crate) const TLS12_ISSUER_CERT_LEN: usize = 1180;
-
     /// A TLS 1.2-only ClientHello for notion.example, built with the crate's own synthesis
     /// module: legacy record version 0x0301, 17 cipher suites, SNI, no supported_versions, no
     /// key_share, no ALPN, empty session ID.
@@ -666,29 +741,38 @@ pub(crate) mod tests {
         v
     }
 
-    /// DER-looking filler of `len` bytes: a SEQUENCE header with a two-byte length, then
-    /// arbitrary content (the parser only reads the certificate lengths).
-    pub(crate) fn fake_der(len: usize, fill: u8) -> Vec<u8> {
-        let mut v = vec![0x30, 0x82];
-        v.extend_from_slice(&((len - 4) as u16).to_be_bytes());
-        v.resize(len, fill);
-        v
+    /// The leaf and issuer certificates of [`tls12_server_flight`], built with
+    /// `crate::synth::x509`: an EC leaf for notion.example (and a wildcard) from "Example
+    /// Trust RSA CA 2023", and that CA's own RSA certificate from "Example Trust Root R1".
+    pub(crate) fn tls12_chain() -> [Vec<u8>; 2] {
+        use crate::synth::x509::{CertSpec, KeyKind, Name};
+        let ca = Name::org_cn("Example Trust CA", "Example Trust RSA CA 2023").with_country("US");
+        let root = Name::org_cn("Example Trust CA", "Example Trust Root R1").with_country("US");
+        let leaf = CertSpec::new(
+            Name::cn("notion.example"),
+            ca.clone(),
+            1_714_000_000,
+            90,
+            21,
+        )
+        .with_dns(&["notion.example", "*.notion.example"])
+        .with_basic_constraints(false);
+        let issuer = CertSpec::new(ca, root, 1_600_000_000, 3650, 22)
+            .with_key(KeyKind::Rsa2048)
+            .with_basic_constraints(true);
+        [leaf.der(), issuer.der()]
     }
 
     /// A plaintext TLS 1.2 server flight in three records (record version 0x0303), each
     /// carrying one handshake message: ServerHello ([`tls12_server_hello_body`]), Certificate
-    /// with two certificates ([`TLS12_LEAF_CERT_LEN`] and [`TLS12_ISSUER_CERT_LEN`] bytes),
-    /// ServerHelloDone.
+    /// with [`tls12_chain`], ServerHelloDone.
     pub(crate) fn tls12_server_flight() -> Vec<u8> {
         use crate::synth::app::{
             tls12_certificate, tls_handshake, tls_record, HS_SERVER_HELLO_DONE, TLS_1_2,
             TLS_HANDSHAKE,
         };
         let server_hello = tls_handshake(HS_SERVER_HELLO, &tls12_server_hello_body());
-        let certificate = tls12_certificate(&[
-            fake_der(TLS12_LEAF_CERT_LEN, 0xa1),
-            fake_der(TLS12_ISSUER_CERT_LEN, 0xb2),
-        ]);
+        let certificate = tls12_certificate(&tls12_chain());
         let done = tls_handshake(HS_SERVER_HELLO_DONE, &[]);
         let mut v = tls_record(TLS_HANDSHAKE, TLS_1_2, &server_hello);
         v.extend(tls_record(TLS_HANDSHAKE, TLS_1_2, &certificate));
@@ -701,7 +785,8 @@ pub(crate) mod tests {
     pub(crate) fn tls12_certificate_layout() -> (usize, usize) {
         let cert_record_at =
             RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN + tls12_server_hello_body().len();
-        let cert_body_len = 3 + (3 + TLS12_LEAF_CERT_LEN) + (3 + TLS12_ISSUER_CERT_LEN);
+        let [leaf, issuer] = tls12_chain();
+        let cert_body_len = 3 + (3 + leaf.len()) + (3 + issuer.len());
         (cert_record_at, cert_body_len)
     }
 
@@ -966,11 +1051,121 @@ pub(crate) mod tests {
         let full = parse_certificate(cert_body, at as u64);
         assert_eq!(full.stream_offset, at as u64);
         assert_eq!(full.count, 2);
-        assert_eq!(full.first_cert_len, Some(TLS12_LEAF_CERT_LEN));
-        assert!(!full.malformed);
+        let [leaf_der, _] = tls12_chain();
+        assert_eq!(full.first_cert_len, Some(leaf_der.len()));
+        assert!(!full.malformed && full.complete);
+        assert!(full.leaf.is_some() && full.leaf_error.is_none());
+        let leaf_end = 3 + 3 + leaf_der.len();
         for cut in 0..cert_body.len() {
             let c = parse_certificate(&cert_body[..cut], at as u64);
             assert!(c.malformed, "cut {cut}");
+            // The same bytes as a prefix are not malformed, and keep the leaf once it is whole.
+            let p = parse_certificate_prefix(&cert_body[..cut], at as u64);
+            assert!(!p.malformed && !p.complete, "cut {cut}: {p:?}");
+            assert_eq!(p.leaf.is_some(), cut >= leaf_end, "cut {cut}");
+            assert_eq!(
+                p.leaf,
+                if cut >= leaf_end {
+                    full.leaf.clone()
+                } else {
+                    None
+                }
+            );
+            assert_eq!(
+                p.leaf_error.is_some(),
+                (6..leaf_end).contains(&cut),
+                "cut {cut}"
+            );
+            assert_eq!(p.first_cert_len.is_some(), cut >= 6, "cut {cut}");
+        }
+    }
+
+    /// A Certificate body carrying these DER entries.
+    pub(crate) fn cert_body(certs: &[&[u8]]) -> Vec<u8> {
+        let mut list = Vec::new();
+        for c in certs {
+            list.extend_from_slice(&(c.len() as u32).to_be_bytes()[1..]);
+            list.extend_from_slice(c);
+        }
+        let mut v = (list.len() as u32).to_be_bytes()[1..].to_vec();
+        v.extend(list);
+        v
+    }
+
+    #[test]
+    fn certificate_leaf_and_chain_facts() {
+        let [leaf, issuer] = tls12_chain();
+        let c = parse_certificate(&cert_body(&[&leaf, &issuer]), 7);
+        let l = c.leaf.as_ref().unwrap();
+        assert_eq!(l.subject.cn.as_deref(), Some("notion.example"));
+        assert_eq!(l.issuer.o.as_deref(), Some("Example Trust CA"));
+        assert_eq!(l.san_dns, ["notion.example", "*.notion.example"]);
+        assert!(!l.self_signed);
+        assert_eq!(c.chain_issuers.len(), 1);
+        let root = c.chain_issuers[0].as_ref().unwrap();
+        assert_eq!(root.cn.as_deref(), Some("Example Trust Root R1"));
+        assert_eq!(root.o.as_deref(), Some("Example Trust CA"));
+        // Issuers are kept for at most eight further certificates; a bad one is `None`.
+        let mut chain: Vec<&[u8]> = vec![&leaf, b"\x30\x03\x02\x01\x01"];
+        chain.extend(std::iter::repeat_n(&issuer[..], 12));
+        let c = parse_certificate(&cert_body(&chain), 0);
+        assert_eq!(c.count, 14);
+        assert_eq!(c.chain_issuers.len(), MAX_CHAIN_ISSUERS);
+        assert_eq!(c.chain_issuers[0], None);
+        assert!(c.chain_issuers[1].is_some());
+        assert!(!c.malformed);
+        // An empty list (a client without a certificate) is fine.
+        let c = parse_certificate(&[0, 0, 0], 0);
+        assert!(!c.malformed && c.count == 0 && c.leaf.is_none() && c.leaf_error.is_none());
+    }
+
+    #[test]
+    fn malformed_leaf_becomes_a_note() {
+        let [leaf, issuer] = tls12_chain();
+        // Filler that is not X.509.
+        let mut junk = vec![0x30, 0x82, 0x01, 0x00];
+        junk.resize(260, 0xa1);
+        let c = parse_certificate(&cert_body(&[&junk, &issuer]), 0);
+        assert!(c.malformed);
+        assert_eq!(c.count, 2);
+        assert_eq!(c.first_cert_len, Some(260));
+        assert!(c.leaf.is_none());
+        let e = c.leaf_error.unwrap();
+        assert!(!e.is_empty() && e.len() <= 96, "{e}");
+        // A leaf whose DER is cut inside a well-framed entry.
+        let c = parse_certificate(&cert_body(&[&leaf[..leaf.len() - 40], &issuer]), 0);
+        assert!(c.malformed && c.leaf.is_none() && c.leaf_error.is_some());
+        assert!(c.chain_issuers[0].is_some());
+        // An entry that overruns the list: the entries before it are still read.
+        let mut body = cert_body(&[&issuer, &leaf]);
+        let n = body.len();
+        body.truncate(n - 10);
+        body[..3].copy_from_slice(&((n - 13) as u32).to_be_bytes()[1..]);
+        let c = parse_certificate(&body, 0);
+        assert!(c.malformed);
+        assert_eq!(c.count, 1);
+        assert_eq!(
+            c.leaf.unwrap().subject.cn.as_deref(),
+            Some("Example Trust RSA CA 2023")
+        );
+        // Trailing bytes after the list.
+        let mut body = cert_body(&[&leaf]);
+        body.push(0);
+        let c = parse_certificate(&body, 0);
+        assert!(c.malformed && c.leaf.is_some());
+    }
+
+    #[test]
+    fn mutated_certificates_never_panic() {
+        let [leaf, issuer] = tls12_chain();
+        let body = cert_body(&[&leaf, &issuer]);
+        for i in 0..body.len() {
+            for v in [0x00, 0x01, 0x7f, 0x80, 0x81, 0xff] {
+                let mut m = body.clone();
+                m[i] = v;
+                let _ = parse_certificate(&m, 0);
+                let _ = parse_certificate_prefix(&m[..i], 0);
+            }
         }
     }
 }

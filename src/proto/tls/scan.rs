@@ -19,11 +19,11 @@
 use serde::Serialize;
 
 use super::parse::{
-    parse_certificate, parse_client_hello, parse_server_hello, CertificateSummary, ClientHello,
-    MessageOrigin, ServerHello, ServerHelloKind, CONTENT_ALERT, CONTENT_APPLICATION_DATA,
-    CONTENT_CHANGE_CIPHER_SPEC, CONTENT_HANDSHAKE, CONTENT_HEARTBEAT, HANDSHAKE_HEADER_LEN,
-    HS_CERTIFICATE, HS_CLIENT_HELLO, HS_HELLO_RETRY_REQUEST_DRAFT, HS_SERVER_HELLO,
-    MAX_HANDSHAKE_LEN, MAX_RECORD_LEN, RECORD_HEADER_LEN,
+    parse_certificate, parse_certificate_prefix, parse_client_hello, parse_server_hello,
+    CertificateSummary, ClientHello, MessageOrigin, ServerHello, ServerHelloKind, CONTENT_ALERT,
+    CONTENT_APPLICATION_DATA, CONTENT_CHANGE_CIPHER_SPEC, CONTENT_HANDSHAKE, CONTENT_HEARTBEAT,
+    HANDSHAKE_HEADER_LEN, HS_CERTIFICATE, HS_CLIENT_HELLO, HS_HELLO_RETRY_REQUEST_DRAFT,
+    HS_SERVER_HELLO, MAX_HANDSHAKE_LEN, MAX_RECORD_LEN, RECORD_HEADER_LEN,
 };
 
 /// RFC 8446 §6: an alert is level (1) + description (1).
@@ -88,7 +88,8 @@ pub enum TlsEvent {
     ClientHello(ClientHello),
     /// A complete ServerHello or HelloRetryRequest.
     ServerHello(ServerHello),
-    /// A plaintext (TLS 1.2 and earlier) Certificate message.
+    /// A plaintext (TLS 1.2 and earlier) Certificate message, or from
+    /// [`TlsScanner::finish`] the part of one that arrived.
     Certificate(CertificateSummary),
     /// Any other plaintext handshake message.
     OtherHandshake {
@@ -300,6 +301,54 @@ impl TlsScanner {
                 self.finish_record(&mut ev);
             }
         }
+        ev
+    }
+
+    /// The stream ended (the flow is over): whole handshake messages at the front of a record
+    /// cut short are reported, and a Certificate message still incomplete is summarised from
+    /// the bytes that arrived ([`parse_certificate_prefix`]), so that a leaf certificate
+    /// followed by a reset or a cut capture is still reported. Other incomplete messages are
+    /// dropped. The scanner stops afterwards.
+    pub fn finish(&mut self) -> Vec<TlsEvent> {
+        let mut ev = Vec::new();
+        if self.phase != Phase::Plaintext {
+            return ev;
+        }
+        // The handshake bytes of a record cut short count too.
+        let [ct, major, minor, _, _] = self.hdr;
+        let partial_record = self.hdr_len == RECORD_HEADER_LEN
+            && self.buffering
+            && ct == CONTENT_HANDSHAKE
+            && !self.body.is_empty();
+        if partial_record {
+            if self.hs.is_empty() {
+                self.hs_origin = MessageOrigin {
+                    stream_offset: self.rec_start,
+                    record_count: 1,
+                    record_version: u16::from_be_bytes([major, minor]),
+                };
+            } else {
+                self.hs_origin.record_count = self.hs_origin.record_count.saturating_add(1);
+            }
+            let body = std::mem::take(&mut self.body);
+            self.hs.extend_from_slice(&body);
+            // Whole messages at the front of that record are reported as usual.
+            self.drain_handshake(&mut ev);
+        }
+        if self.phase != Phase::Plaintext {
+            return ev;
+        }
+        if let Some((&[msg_type, _, _, _], body)) = self.hs.split_at_checked(HANDSHAKE_HEADER_LEN) {
+            if msg_type == HS_CERTIFICATE {
+                ev.push(TlsEvent::Certificate(parse_certificate_prefix(
+                    body,
+                    self.hs_origin.stream_offset,
+                )));
+            }
+        }
+        self.phase = Phase::Stopped;
+        self.hs = Vec::new();
+        self.body = Vec::new();
         ev
     }
 
@@ -571,9 +620,9 @@ impl TlsScanner {
 #[cfg(test)]
 mod tests {
     use super::super::parse::tests::{
-        client_hello_body, ext, server_hello_body, sni, tls12_certificate_layout,
-        tls12_client_hello, tls12_server_flight, TLS12_CLIENT_SUITES, TLS12_LEAF_CERT_LEN,
-        TRIPWIRE_CLIENT, TRIPWIRE_SERVER,
+        client_hello_body, ext, server_hello_body, sni, tls12_certificate_layout, tls12_chain,
+        tls12_client_hello, tls12_server_flight, TLS12_CLIENT_SUITES, TRIPWIRE_CLIENT,
+        TRIPWIRE_SERVER,
     };
     use super::super::parse::{EXT_KEY_SHARE, EXT_SUPPORTED_VERSIONS, TLS13};
     use super::*;
@@ -691,15 +740,24 @@ mod tests {
         assert_eq!(sh.extensions, [0]);
         assert!(!sh.is_hello_retry_request && !sh.selects_tls13());
         assert!(sh.anomalies.is_empty(), "{:?}", sh.anomalies);
+        let [leaf, issuer] = tls12_chain();
+        let TlsEvent::Certificate(cert) = &ev[1] else {
+            panic!("{ev:?}")
+        };
         assert_eq!(
-            ev[1],
-            TlsEvent::Certificate(CertificateSummary {
-                stream_offset: cert_at as u64,
-                count: 2,
-                first_cert_len: Some(TLS12_LEAF_CERT_LEN),
-                malformed: false
-            })
+            cert,
+            &super::super::parse::parse_certificate(
+                &super::super::parse::tests::cert_body(&[&leaf, &issuer]),
+                cert_at as u64
+            )
         );
+        assert_eq!(cert.stream_offset, cert_at as u64);
+        assert_eq!(cert.count, 2);
+        assert_eq!(cert.first_cert_len, Some(leaf.len()));
+        assert!(!cert.malformed && cert.complete);
+        let l = cert.leaf.as_ref().unwrap();
+        assert_eq!(l.subject.cn.as_deref(), Some("notion.example"));
+        assert_eq!(cert.chain_issuers.len(), 1);
         assert_eq!(
             ev[2],
             TlsEvent::OtherHandshake {
@@ -967,12 +1025,29 @@ mod tests {
         assert!(s.is_stopped());
     }
 
+    /// A real-looking leaf certificate with `sans` DNS names (about 25 bytes each).
+    fn big_leaf(sans: usize) -> Vec<u8> {
+        use crate::synth::x509::{CertSpec, Name};
+        let names: Vec<String> = (0..sans)
+            .map(|i| format!("tenant{i:05}.hosting.example"))
+            .collect();
+        CertSpec::new(
+            Name::cn("hosting.example"),
+            Name::org_cn("Example Trust CA", "Example Trust RSA CA 2023"),
+            1_714_000_000,
+            90,
+            5,
+        )
+        .with_dns(&names)
+        .der()
+    }
+
     #[test]
     fn large_handshake_message_under_the_limit() {
-        // A 40 KB certificate message spread over three records.
-        let mut body = vec![0, 0x9c, 0x43];
-        body.extend_from_slice(&[0, 0x9c, 0x40]);
-        body.extend(vec![0x30; 0x9c40]);
+        // A 40 KB certificate (1500 names) in a message spread over three records.
+        let leaf = big_leaf(1500);
+        assert!(leaf.len() > 2 * 16384, "{}", leaf.len());
+        let body = super::super::parse::tests::cert_body(&[&leaf]);
         let msg = hs_msg(HS_CERTIFICATE, &body);
         let stream = records_split(&msg, &[16384, 32768]);
         let ev = scan_whole(&stream);
@@ -980,8 +1055,86 @@ mod tests {
             panic!("{ev:?}")
         };
         assert_eq!(c.count, 1);
-        assert_eq!(c.first_cert_len, Some(0x9c40));
-        assert!(!c.malformed);
+        assert_eq!(c.first_cert_len, Some(leaf.len()));
+        assert!(!c.malformed && c.complete);
+        let l = c.leaf.as_ref().unwrap();
+        assert_eq!(l.san_dns.len(), crate::proto::tls::cert::MAX_SAN_DNS);
+        assert_eq!(l.san_dns_total, 1500);
+        assert_eq!(scan_bytewise(&stream), ev);
+    }
+
+    #[test]
+    fn finish_reports_a_certificate_the_stream_ended_inside() {
+        let flight = tls12_server_flight();
+        let (cert_at, body_len) = tls12_certificate_layout();
+        let [leaf, _] = tls12_chain();
+        // Header, list length, leaf length, leaf.
+        let leaf_end = cert_at + RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN + 3 + 3 + leaf.len();
+        let cert_end = cert_at + RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN + body_len;
+        // Where the leaf's length field ends.
+        let leaf_len_end = cert_at + RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN + 3 + 3;
+        for cut in [
+            cert_at + 2,
+            cert_at + 12,
+            leaf_len_end,
+            leaf_end - 1,
+            leaf_end,
+            leaf_end + 100,
+            cert_end - 1,
+        ] {
+            let mut s = TlsScanner::new();
+            let mut ev = s.feed(&flight[..cut]);
+            assert!(
+                matches!(ev.as_slice(), [TlsEvent::ServerHello(_)]),
+                "{ev:?}"
+            );
+            ev.extend(s.finish());
+            assert!(s.is_stopped());
+            assert!(s.finish().is_empty() && s.feed(&flight[cut..]).is_empty());
+            if cut < cert_at + RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN {
+                assert_eq!(ev.len(), 1, "cut {cut}: {ev:?}");
+                continue;
+            }
+            let [_, TlsEvent::Certificate(c)] = ev.as_slice() else {
+                panic!("cut {cut}: {ev:?}")
+            };
+            assert_eq!(c.stream_offset, cert_at as u64);
+            assert!(!c.complete && !c.malformed, "cut {cut}: {c:?}");
+            assert_eq!(c.leaf.is_some(), cut >= leaf_end, "cut {cut}");
+            if (leaf_len_end..leaf_end).contains(&cut) {
+                assert!(c.leaf_error.as_deref().unwrap().contains("cut short"));
+            } else {
+                assert_eq!(c.leaf_error, None);
+            }
+        }
+        // Whole messages at the start of a record cut short: ServerHello and the start of the
+        // Certificate in one record.
+        let sh = hs_msg(
+            HS_SERVER_HELLO,
+            &super::super::parse::tests::tls12_server_hello_body(),
+        );
+        let cert = hs_msg(
+            HS_CERTIFICATE,
+            &super::super::parse::tests::cert_body(&[&leaf]),
+        );
+        let one = record(CONTENT_HANDSHAKE, &[sh, cert].concat());
+        let mut s = TlsScanner::new();
+        assert!(s.feed(&one[..one.len() - 50]).is_empty());
+        let ev = s.finish();
+        let [TlsEvent::ServerHello(_), TlsEvent::Certificate(c)] = ev.as_slice() else {
+            panic!("{ev:?}")
+        };
+        assert!(!c.complete && c.leaf.is_none() && c.stream_offset == 0);
+        // Nothing to report: a complete flight, an encrypted stream, a cut ClientHello.
+        let mut s = TlsScanner::new();
+        s.feed(&flight);
+        assert!(s.finish().is_empty());
+        let mut s = TlsScanner::new();
+        s.feed(&TRIPWIRE_SERVER[..300]);
+        assert!(s.finish().is_empty());
+        let mut s = TlsScanner::new();
+        s.feed(&TRIPWIRE_CLIENT[..300]);
+        assert!(s.finish().is_empty());
     }
 
     #[test]
