@@ -21,6 +21,12 @@ impl Payload {
             .then_some(s)
     }
 
+    /// Standard base64 with padding (RFC 4648 §4), for bytes that are not text.
+    pub fn base64(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(&self.0)
+    }
+
     /// Lowercase hex, two digits per byte, no separators.
     pub fn hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
@@ -31,9 +37,10 @@ impl Serialize for Payload {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let text = self.text();
-        let mut st = s.serialize_struct("Payload", if text.is_some() { 2 } else { 1 })?;
-        if let Some(t) = text {
-            st.serialize_field("text", t)?;
+        let mut st = s.serialize_struct("Payload", 2)?;
+        match text {
+            Some(t) => st.serialize_field("text", t)?,
+            None => st.serialize_field("base64", &self.base64())?,
         }
         st.serialize_field("hex", &self.hex())?;
         st.end()
@@ -206,6 +213,8 @@ mod tests {
         let v = serde_json::to_value(&bin).unwrap();
         assert!(v.get("text").is_none());
         assert_eq!(v["hex"], "010203ff");
+        assert_eq!(v["base64"], "AQID/w==");
+        assert!(serde_json::to_value(&p).unwrap().get("base64").is_none());
     }
 
     #[test]
