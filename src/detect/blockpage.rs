@@ -774,12 +774,11 @@ fn quick_tell(flow: &FlowView<'_>, c: &Candidate) -> bool {
             }
         }
     }
-    flow.record.log.records().iter().any(|r| {
-        r.dir == Direction::ServerToClient
-            && r.flags.syn()
-            && r.flags.ack()
-            && r.ttl.abs_diff(first.ip.ttl) > 2
-    })
+    // The SYN-ACK's TTL, looked up by frame (no copy of the packet log per response).
+    tcp.handshake
+        .syn_ack
+        .and_then(|(frame, _)| flow.record.log.find(frame))
+        .is_some_and(|r| r.ttl.abs_diff(first.ip.ttl) > 2)
 }
 
 /// The injection tells of one response against the server's packets.
