@@ -1085,6 +1085,44 @@ mod tests {
         h.finish();
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_datagrams_never_panic(
+            datagrams in proptest::collection::vec(
+                (proptest::bool::ANY, proptest::collection::vec(proptest::num::u8::ANY, 0..1400)),
+                1..6,
+            ),
+            long_header in proptest::bool::ANY,
+        ) {
+            let mut h = Harness::new();
+            for (client, mut d) in datagrams {
+                if long_header && d.len() > 5 {
+                    // Make the walk reach the version-specific parts.
+                    d[0] |= 0xc0;
+                    d[1..5].copy_from_slice(&VERSION_1.to_be_bytes());
+                }
+                h.send(if client { C2S } else { S2C }, &d);
+            }
+            h.finish();
+        }
+
+        #[test]
+        fn mutated_rfc_initials_never_panic(
+            idx in 0usize..1200, val in proptest::num::u8::ANY, cut in 0usize..1300,
+        ) {
+            let mut h = Harness::new();
+            let mut c = hex(include_str!("testdata/rfc9001-a2-client-initial.hex"));
+            c[idx] = val;
+            c.truncate(cut);
+            h.send(C2S, &c);
+            let mut s = hex(include_str!("testdata/rfc9001-a3-server-initial.hex"));
+            let i = idx % s.len();
+            s[i] = val;
+            h.send(S2C, &s);
+            h.finish();
+        }
+    }
+
     #[test]
     fn hostile_datagrams_never_panic() {
         let good = client_initial(&hex(ODCID), 0, crypto(0, &client_hello()));
