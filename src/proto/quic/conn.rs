@@ -34,7 +34,7 @@ use crate::time::Timestamp;
 
 use super::crypto::{open, verify_retry, InitialKeys, OpenError};
 use super::frames::{parse_frames, ConnectionClose};
-use super::packet::{split_datagram, ConnectionId, LongPacket, PacketType};
+use super::packet::{split_datagram, ConnectionId, HeaderError, LongPacket, PacketType};
 use super::stream::{CryptoStream, MAX_CRYPTO_BYTES};
 
 /// Most QUIC connections followed at once in one UDP flow; a further one makes the oldest be
@@ -208,7 +208,10 @@ impl QuicFlow {
             }
         }
         if let Some((offset, e)) = &d.error {
-            if self.reporting() {
+            // A header cut by the snapshot length is not malformed (packet_snaplen_cut says
+            // so already).
+            let cut_short = ctx.cut && matches!(e, HeaderError::Truncated { .. });
+            if self.reporting() && !cut_short {
                 let n = ctx.frame;
                 diags.note(DiagnosticKind::QuicPacketMalformed, Some(n), || {
                     format!("frame {n}: QUIC long header at datagram byte {offset}: {e}")
@@ -1010,6 +1013,11 @@ mod tests {
         let good = client_initial(&hex(ODCID), 1, crypto(0, &client_hello()));
         h.send_cut(C2S, &good[..256], true);
         assert_eq!(h.diags.count(DiagnosticKind::QuicInitialUndecryptable), 2);
+        // Cut inside the header: nothing to say beyond packet_snaplen_cut.
+        h.send_cut(C2S, &good[..12], true);
+        assert_eq!(h.diags.count(DiagnosticKind::QuicPacketMalformed), 0);
+        h.send(C2S, &good[..12]);
+        assert_eq!(h.diags.count(DiagnosticKind::QuicPacketMalformed), 1);
         h.finish();
         assert_eq!(h.events.len(), 1);
         let ProtoEvent::QuicInitial {
@@ -1022,6 +1030,7 @@ mod tests {
         };
         assert!(!decrypted && !complete);
         assert_eq!(frames_of(&h.events[0]), [1, 2]);
+        assert_eq!(h.diags.count(DiagnosticKind::QuicPacketMalformed), 1);
         // A server packet with no client Initial in the flow.
         let mut h = Harness::new();
         h.send(S2C, &server_initial(0, crypto(0, &server_hello())));
