@@ -116,6 +116,14 @@ diagnostic_kinds! {
     TlsMessageMalformed = "tls_message_malformed", Warning;
     /// An HTTP/1.x message head is malformed or over the size limit; HTTP parsing stopped for that direction.
     HttpMessageMalformed = "http_message_malformed", Warning;
+    /// A QUIC Initial packet could not be decrypted (cut by the snapshot length, no client Initial in the flow to derive its keys from, or authentication failed); its CRYPTO data is missing.
+    QuicInitialUndecryptable = "quic_initial_undecryptable", Info;
+    /// A QUIC long-header packet of a known version is malformed (header or Length past the datagram, connection ID over 20 bytes), or a decrypted Initial holds a frame that cannot be read or is not allowed there; what came before the problem was used.
+    QuicPacketMalformed = "quic_packet_malformed", Warning;
+    /// A QUIC connection's CRYPTO data went past the per-direction reassembly cap (16 KiB, 32 ranges); the rest was dropped and its hello may be reported incomplete.
+    LimitReachedQuicCrypto = "limit_reached_quic_crypto", Info;
+    /// More QUIC connections in one UDP flow than tamper follows at once (8); the oldest was reported as it stood and forgotten.
+    LimitReachedQuicConnections = "limit_reached_quic_connections", Info;
 }
 
 impl fmt::Display for DiagnosticKind {

@@ -26,6 +26,7 @@ use crate::proto::baseline::HeaderBaseline;
 use crate::proto::dns::parse::{parse_message, DnsLimits, DnsMessage};
 use crate::proto::event::{PacketInfo, ProtoEvent};
 use crate::proto::http::parse::HttpEvent;
+use crate::proto::quic::{looks_like_quic_long_header, DatagramCtx, QuicFlow, QUIC_PORTS};
 use crate::proto::tcp::stream::{ReassemblyBudget, StreamLimits};
 use crate::proto::tcp::TcpConn;
 use crate::proto::tls::parse::TlsEvent;
@@ -180,6 +181,8 @@ struct TcpState {
 
 struct UdpState {
     baselines: [HeaderBaseline; 2],
+    /// QUIC state, once a datagram of the flow was taken for QUIC.
+    quic: Option<Box<QuicFlow>>,
 }
 
 /// The state of one capture's analysis.
@@ -749,6 +752,7 @@ impl Analyzer {
             |_| {
                 Conn::Udp(Box::new(UdpState {
                     baselines: Default::default(),
+                    quic: None,
                 }))
             },
             &mut ended,
@@ -821,6 +825,45 @@ impl Analyzer {
         for d in self.detectors.iter_mut() {
             d.on_event(&view, &packet, &mut self.sink);
         }
+        // QUIC: on a QUIC port, or when the datagram itself is a QUIC long header; never on
+        // the DNS port.
+        if !is_dns_port {
+            self.events.clear();
+            let mut is_quic = false;
+            if let Conn::Udp(state) = &mut flow.state {
+                let quic_port =
+                    QUIC_PORTS.contains(&udp.src_port) || QUIC_PORTS.contains(&udp.dst_port);
+                if state.quic.is_none() && (quic_port || looks_like_quic_long_header(data)) {
+                    state.quic = Some(Box::new(QuicFlow::new(quic_port)));
+                }
+                if let Some(quic) = state.quic.as_deref_mut() {
+                    let qctx = DatagramCtx {
+                        dir,
+                        frame: ctx.number,
+                        ts: ctx.ts,
+                        cut,
+                    };
+                    quic.on_datagram(
+                        qctx,
+                        data,
+                        &mut self.diags,
+                        &mut self.budget,
+                        &mut self.events,
+                    );
+                    is_quic = quic.is_quic();
+                }
+            }
+            if is_quic && flow.record.labels.app.is_none() {
+                flow.record.labels.app = Some("quic");
+            }
+            let view = flow_view(flow);
+            for ev in self.events.iter() {
+                for d in self.detectors.iter_mut() {
+                    d.on_event(&view, ev, &mut self.sink);
+                }
+            }
+            self.note_budget_refusals(ctx.number, flow_id);
+        }
         if let Some(mut m) = dns {
             if cut {
                 m.malformed = None;
@@ -829,6 +872,17 @@ impl Analyzer {
         }
         for f in ended {
             self.end_flow(f);
+        }
+    }
+
+    /// Reports a refusal of the shared reassembly budget since the last one reported.
+    fn note_budget_refusals(&mut self, frame: FrameNumber, flow_id: crate::ids::FlowId) {
+        if self.budget.refused() > self.budget_refusals_seen {
+            self.budget_refusals_seen = self.budget.refused();
+            let max = self.budget.max();
+            self.diags.note(DiagnosticKind::LimitReachedReassemblyMemory, Some(frame), || {
+                format!("reassembly memory budget of {max} bytes spent; flow {flow_id} is not fully reassembled")
+            });
         }
     }
 
@@ -1062,6 +1116,20 @@ impl Analyzer {
             }
             let view = flow_view(&flow);
             for ev in &events {
+                for d in self.detectors.iter_mut() {
+                    d.on_event(&view, ev, &mut self.sink);
+                }
+            }
+        }
+        let mut quic_events = Vec::new();
+        if let Conn::Udp(state) = &mut flow.state {
+            if let Some(quic) = state.quic.as_deref_mut() {
+                quic.finish(&mut self.budget, &mut quic_events);
+            }
+        }
+        if !quic_events.is_empty() {
+            let view = flow_view(&flow);
+            for ev in &quic_events {
                 for d in self.detectors.iter_mut() {
                     d.on_event(&view, ev, &mut self.sink);
                 }

@@ -258,6 +258,11 @@ fn corpus_protocol_facts_are_extracted() {
             "events",
             "http_request",
         ),
+        (
+            "zeek/testing/btest/Traces/quic/chromium-115.0.5790.110-google-de-fragmented.pcap",
+            "quic_sni",
+            "www.google.de",
+        ),
     ];
     let mut problems = Vec::new();
     for (rel, what, value) in cases {
@@ -266,6 +271,7 @@ fn corpus_protocol_facts_are_extracted() {
             "sni" => facts.sni.contains(*value),
             "host" => facts.http_host.contains(*value),
             "dns" => facts.dns_query.contains(*value),
+            "quic_sni" => facts.quic_sni.contains(*value),
             _ => facts.events.contains(value),
         };
         if !found {

@@ -439,3 +439,296 @@ fn certificate_cut_by_a_reset_still_gives_its_leaf() {
     assert_eq!(l.san_dns, ["cut.example"]);
     assert!(c.chain_issuers.is_empty());
 }
+
+// ----- QUIC ------------------------------------------------------------------------------
+
+/// Hex test vectors of RFC 9001 Appendix A, shared with the unit tests.
+fn rfc_vector(name: &str) -> Vec<u8> {
+    let path = common::root().join("src/proto/quic/testdata").join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let digits: String = text.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The QUIC events of a capture built from the RFC 9001 A.2 client Initial and A.3 server
+/// Initial on UDP ports `(client, server)`, with a DNS query first on the same hosts.
+fn quic_rfc_capture_events(client_port: u16, server_port: u16) -> Vec<ProtoEvent> {
+    use tamper::synth::fixtures::T0;
+    use tamper::synth::link::LINKTYPE_ETHERNET;
+    use tamper::synth::scenario::{Host, Scenario, MS};
+    use tamper::synth::writer::{write_pcap, PcapOptions};
+    let mut sc = Scenario::new(9);
+    let client = sc.add_host(Host::local("192.0.2.10".parse().unwrap()));
+    let server = sc.add_host(Host::remote("198.51.100.20".parse().unwrap(), 52));
+    sc.send_udp(
+        T0,
+        client,
+        server,
+        client_port,
+        server_port,
+        &rfc_vector("rfc9001-a2-client-initial.hex"),
+    )
+    .unwrap();
+    sc.send_udp(
+        T0 + 30 * MS,
+        server,
+        client,
+        server_port,
+        client_port,
+        &rfc_vector("rfc9001-a3-server-initial.hex"),
+    )
+    .unwrap();
+    let bytes = write_pcap(&PcapOptions::new(LINKTYPE_ETHERNET), &sc.finish());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("quic.pcap");
+    std::fs::write(&path, bytes).unwrap();
+    let store = Arc::new(Mutex::new(Vec::new()));
+    let report = pipeline::analyze_input(
+        &InputSource::Path(path),
+        &Options::default(),
+        Some(vec![Box::new(Recorder(store.clone()))]),
+    );
+    assert!(report.summary.is_some());
+    let ev = store.lock().unwrap().clone();
+    ev.into_iter()
+        .filter(|e| matches!(e, ProtoEvent::QuicInitial { .. }))
+        .collect()
+}
+
+#[test]
+fn quic_initials_of_rfc9001_reach_detectors_on_443_and_on_other_ports() {
+    for (client_port, server_port) in [(50_000, 443), (50_000, 4433)] {
+        let ev = quic_rfc_capture_events(client_port, server_port);
+        assert_eq!(ev.len(), 2, "port {server_port}: {ev:?}");
+        let ProtoEvent::QuicInitial {
+            dir,
+            frames,
+            sni,
+            alpn,
+            version,
+            decrypted,
+            complete,
+            ..
+        } = &ev[0]
+        else {
+            unreachable!()
+        };
+        assert_eq!(*dir, Direction::ClientToServer);
+        assert_eq!(frames.iter().map(|f| f.get()).collect::<Vec<_>>(), [1]);
+        assert_eq!(sni.as_deref(), Some("example.com"));
+        assert_eq!(alpn, &["alpn"]);
+        assert_eq!(*version, 1);
+        assert!(decrypted & complete);
+        let ProtoEvent::QuicInitial {
+            dir,
+            frames,
+            server_hello,
+            ..
+        } = &ev[1]
+        else {
+            unreachable!()
+        };
+        assert_eq!(*dir, Direction::ServerToClient);
+        assert_eq!(frames.iter().map(|f| f.get()).collect::<Vec<_>>(), [2]);
+        assert!(server_hello.is_some());
+    }
+    // The DNS port is DNS's, whatever the bytes look like.
+    assert!(quic_rfc_capture_events(50_000, 53).is_empty());
+}
+
+/// The QUIC events of a corpus capture, with its report.
+fn corpus_quic_events(rel: &str) -> Option<(Vec<ProtoEvent>, tamper::report::CaptureReport)> {
+    let corpus = common::corpus_dir()?;
+    let store = Arc::new(Mutex::new(Vec::new()));
+    let report = pipeline::analyze_input(
+        &InputSource::Path(corpus.join(rel)),
+        &Options::default(),
+        Some(vec![Box::new(Recorder(store.clone()))]),
+    );
+    assert!(report.summary.is_some(), "{rel}: {:?}", report.status);
+    let ev = store.lock().unwrap().clone();
+    let quic = ev
+        .into_iter()
+        .filter(|e| matches!(e, ProtoEvent::QuicInitial { .. }))
+        .collect();
+    Some((quic, report))
+}
+
+/// (direction, frames, SNI, decrypted, hello whole) of each QUIC event, in order.
+type QuicFact = (Direction, Vec<u64>, Option<String>, bool, bool);
+
+fn quic_facts(ev: &[ProtoEvent]) -> Vec<QuicFact> {
+    ev.iter()
+        .filter_map(|e| match e {
+            ProtoEvent::QuicInitial {
+                dir,
+                frames,
+                sni,
+                decrypted,
+                complete,
+                ..
+            } => Some((
+                *dir,
+                frames.iter().map(|f| f.get()).collect(),
+                sni.clone(),
+                *decrypted,
+                *complete,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+const C2S: Direction = Direction::ClientToServer;
+const S2C: Direction = Direction::ServerToClient;
+
+#[test]
+fn quic_chromium_client_hello_in_shuffled_crypto_frames() {
+    // Zeek's trace: Chromium 115 sends its ClientHello as ten CRYPTO frames in shuffled order
+    // inside the first Initial (frame 1); the server's Initial (frame 2) carries the
+    // ServerHello. tshark: `-Y quic -T fields -e frame.number
+    // -e tls.handshake.extensions_server_name` gives www.google.de on frame 1 and a
+    // ServerHello (handshake type 2) on frame 2.
+    let rel = "zeek/testing/btest/Traces/quic/chromium-115.0.5790.110-google-de-fragmented.pcap";
+    let Some((ev, report)) = corpus_quic_events(rel) else {
+        common::skip_without_corpus("quic_chromium_client_hello_in_shuffled_crypto_frames");
+        return;
+    };
+    assert_eq!(
+        quic_facts(&ev),
+        [
+            (C2S, vec![1], Some("www.google.de".to_string()), true, true),
+            (S2C, vec![2], None, true, true),
+        ]
+    );
+    let ProtoEvent::QuicInitial {
+        alpn,
+        dcid,
+        client_hello,
+        ..
+    } = &ev[0]
+    else {
+        unreachable!()
+    };
+    assert_eq!(alpn, &["h3"]);
+    assert_eq!(dcid.to_hex(), "5a37463b0eb7cc5d");
+    assert!(client_hello
+        .as_ref()
+        .unwrap()
+        .supported_versions
+        .contains(&0x0304));
+    let ProtoEvent::QuicInitial {
+        server_hello, scid, ..
+    } = &ev[1]
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        server_hello.as_ref().unwrap().selected_version,
+        Some(0x0304)
+    );
+    assert_eq!(scid.to_hex(), "da37463b0eb7cc5d");
+    let quic_diags: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.kind.as_str().contains("quic"))
+        .collect();
+    assert!(quic_diags.is_empty(), "{quic_diags:?}");
+}
+
+#[test]
+fn quic_handshake_cut_by_the_snapshot_length() {
+    // tcpdump's trace, snaplen 256: the client Initials (frames 1 and 5) are cut, so they
+    // cannot be decrypted (tshark: "Decryption failed"), but their headers give the keys that
+    // open the server's Initial in frame 2 (tshark shows its ServerHello).
+    let rel = "tcpdump/tests/quic_handshake_truncated.pcap";
+    let Some((ev, report)) = corpus_quic_events(rel) else {
+        common::skip_without_corpus("quic_handshake_cut_by_the_snapshot_length");
+        return;
+    };
+    assert_eq!(
+        quic_facts(&ev),
+        [
+            (S2C, vec![2], None, true, true),
+            (C2S, vec![1, 5, 6, 7], None, false, false),
+        ]
+    );
+    let undecryptable = report
+        .diagnostics
+        .iter()
+        .find(|d| d.kind.as_str() == "quic_initial_undecryptable")
+        .expect("a diagnostic for the cut Initials");
+    assert_eq!(undecryptable.count, 2);
+    let frames: Vec<u64> = undecryptable
+        .examples
+        .iter()
+        .filter_map(|e| e.frame.map(|f| f.get()))
+        .collect();
+    assert_eq!(frames, [1, 5]);
+    assert!(undecryptable.examples[0].detail.contains("snapshot length"));
+}
+
+#[test]
+fn quic_great_firewall_captures_give_the_sni_of_every_initial() {
+    // gfw-report/usenixsecurity25-quic-sni. tshark decrypts the first Initial of each DCID and
+    // shows the SNI there; it marks the later ones, which repeat the same CRYPTO data from new
+    // source ports, as retransmissions. Each source port is its own UDP flow here, so each
+    // carries its own ClientHello and its own event.
+    let cases: &[(&str, &[(u64, &str)])] = &[
+        (
+            // Server side: random UDP payload (frame 1), then QUIC Initials for google.com
+            // from the same 4-tuple after 60 s, which the GFW blocks.
+            "usenixsecurity25-quic-sni/experiments/flow-tracking-time/flow-tracking-time.pcap",
+            &[(2, "google.com")],
+        ),
+        (
+            // Attacker client: 16 Initials for google.com from one port, one flow.
+            "usenixsecurity25-quic-sni/experiments/availability-attack/pcap/quic_attacker_client_anon.pcap",
+            &[(1, "google.com")],
+        ),
+        (
+            // Server side: http3check.net from the victim's many ports, google.com from the
+            // attacker's port 12345 (frames 5 and 10, one flow).
+            "usenixsecurity25-quic-sni/experiments/availability-attack/pcap/quic_server_anon.pcap",
+            &[
+                (1, "http3check.net"),
+                (2, "http3check.net"),
+                (3, "http3check.net"),
+                (4, "http3check.net"),
+                (5, "google.com"),
+                (6, "http3check.net"),
+                (7, "http3check.net"),
+                (8, "http3check.net"),
+                (9, "http3check.net"),
+                (11, "http3check.net"),
+                (12, "http3check.net"),
+            ],
+        ),
+    ];
+    let mut ran = false;
+    for (rel, expected) in cases {
+        let Some((ev, _)) = corpus_quic_events(rel) else {
+            break;
+        };
+        ran = true;
+        let want: Vec<QuicFact> = expected
+            .iter()
+            .map(|(f, sni)| (C2S, vec![*f], Some(sni.to_string()), true, true))
+            .collect();
+        assert_eq!(quic_facts(&ev), want, "{rel}");
+    }
+    // Victim client: 42 Initials for http3check.net, each from a new port; none answered.
+    let rel = "usenixsecurity25-quic-sni/experiments/availability-attack/pcap/quic_victim_client_anon.pcap";
+    if let Some((ev, _)) = corpus_quic_events(rel) {
+        let want: Vec<QuicFact> = (1..=42)
+            .map(|f| (C2S, vec![f], Some("http3check.net".to_string()), true, true))
+            .collect();
+        assert_eq!(quic_facts(&ev), want);
+    }
+    if !ran {
+        common::skip_without_corpus("quic_great_firewall_captures_give_the_sni_of_every_initial");
+    }
+}

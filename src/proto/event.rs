@@ -1,6 +1,6 @@
 //! The protocol events detectors read (every packet's features, handshakes, overlap conflicts,
-//! TLS hellos and alerts, HTTP messages, DNS queries and responses, ICMP errors); plain values,
-//! no logic.
+//! TLS hellos and alerts, HTTP messages, DNS queries and responses, QUIC Initials, ICMP errors);
+//! plain values, no logic.
 //!
 //! Anything a detector needs from a packet is carried here, so detectors never touch bytes and
 //! can be tested with hand-built events.
@@ -13,6 +13,7 @@ use crate::time::Timestamp;
 
 use super::dns::parse::DnsMessage;
 use super::http::parse::{HttpBody, RequestHead, ResponseHead};
+use super::quic::{ConnectionClose, ConnectionId, PacketType};
 use super::tcp::seq::SeqNumber;
 use super::tcp::stream::OverlapConflict;
 use super::tcp::{Handshake, TcpSegment};
@@ -216,6 +217,56 @@ pub enum ProtoEvent {
         /// Its responses in arrival order.
         responses: Vec<DnsResponseRef>,
     },
+    /// What one side of a QUIC connection showed in its first long-header packets: for the
+    /// client, its Initial flight (reported when the ClientHello in the decrypted CRYPTO data
+    /// is whole, or when the flow ends without it); for the server, its first answer (an
+    /// Initial with the ServerHello, or a Handshake, Retry or Version Negotiation packet).
+    /// Reported once per side and connection (a UDP flow may carry several connections, and a
+    /// Retry starts a new one).
+    QuicInitial {
+        /// Direction of the packets (client to server for the client's flight).
+        dir: Direction,
+        /// Frames that carried the hello when it was whole; otherwise the frames of the
+        /// side's long-header packets (at most 32).
+        frames: Vec<FrameNumber>,
+        /// Time of the last frame counted in.
+        ts: Timestamp,
+        /// Type of the side's first long-header packet (`Initial` for a client).
+        packet_type: PacketType,
+        /// QUIC version of that packet (1, 0x6b3343cf for v2, 0xff00001d for draft-29; 0 for
+        /// Version Negotiation).
+        version: u32,
+        /// Destination connection ID of that packet (for the client, the original DCID the
+        /// Initial keys derive from).
+        dcid: ConnectionId,
+        /// Source connection ID of that packet.
+        scid: ConnectionId,
+        /// Some Initial packet of this side decrypted and authenticated.
+        decrypted: bool,
+        /// The hello (ClientHello for the client, ServerHello for the server) was whole in the
+        /// CRYPTO data; false when absent or only partly seen.
+        complete: bool,
+        /// CRYPTO bytes held contiguously from offset 0 when reported.
+        crypto_bytes: u32,
+        /// Server name from the ClientHello.
+        sni: Option<String>,
+        /// ALPN protocols offered by the client, or the one the ServerHello selected (rare:
+        /// servers usually send it encrypted).
+        alpn: Vec<String>,
+        /// The decoded ClientHello (client side, when whole and parsable).
+        client_hello: Option<Box<ClientHello>>,
+        /// The decoded ServerHello (server side, when whole and parsable).
+        server_hello: Option<Box<ServerHello>>,
+        /// The first CONNECTION_CLOSE in this side's decrypted Initials before it was reported.
+        close: Option<Box<ConnectionClose>>,
+        /// For a Retry: whether its integrity tag verified against the client's original DCID
+        /// (`None` when not checkable).
+        retry_verified: Option<bool>,
+        /// For a Version Negotiation packet: the versions offered (at most 16).
+        offered_versions: Vec<u32>,
+        /// Long-header packets of this side counted in.
+        packets: u32,
+    },
     /// An ICMP error about a packet of this flow.
     IcmpError {
         /// Frame of the ICMP message.
@@ -256,6 +307,7 @@ impl ProtoEvent {
             ProtoEvent::DnsQuery { .. } => "dns_query",
             ProtoEvent::DnsResponse { .. } => "dns_response",
             ProtoEvent::DnsTransaction { .. } => "dns_transaction",
+            ProtoEvent::QuicInitial { .. } => "quic_initial",
             ProtoEvent::IcmpError { .. } => "icmp_error",
         }
     }

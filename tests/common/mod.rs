@@ -44,6 +44,7 @@ pub fn skip_without_corpus(test: &str) {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Facts {
     pub sni: BTreeSet<String>,
+    pub quic_sni: BTreeSet<String>,
     pub http_host: BTreeSet<String>,
     pub dns_query: BTreeSet<String>,
     pub events: BTreeSet<&'static str>,
@@ -65,6 +66,9 @@ impl Detector for FactCollector {
                 if let Some(s) = &hello.sni {
                     f.sni.insert(s.clone());
                 }
+            }
+            ProtoEvent::QuicInitial { sni: Some(s), .. } => {
+                f.quic_sni.insert(s.clone());
             }
             ProtoEvent::HttpRequest { head, .. } => {
                 if let Some(h) = &head.host {

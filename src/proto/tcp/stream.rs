@@ -53,7 +53,8 @@ impl ReassemblyBudget {
         }
     }
 
-    fn take(&mut self, n: usize) -> bool {
+    /// Reserves `n` bytes; false (and counted as refused) when the budget is spent.
+    pub(crate) fn take(&mut self, n: usize) -> bool {
         if self.used + n > self.max {
             self.refused += 1;
             false
@@ -63,7 +64,8 @@ impl ReassemblyBudget {
         }
     }
 
-    fn give(&mut self, n: usize) {
+    /// Returns `n` bytes reserved earlier.
+    pub(crate) fn give(&mut self, n: usize) {
         self.used = self.used.saturating_sub(n);
     }
 
