@@ -33,12 +33,15 @@ struct Setup {
     at_server: bool,
     timestamps: bool,
     bytes: u32,
+    /// The client sends a small message every 100 segments it receives (as an HTTP/2 client
+    /// sends WINDOW_UPDATE frames during a download).
+    chatter: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Ev {
-    /// A data segment (index, TSval, TSecr) reaches the client.
-    Arrive(u32, u32, u32),
+    /// A data segment (index, TSval, TSecr, client bytes acknowledged) reaches the client.
+    Arrive(u32, u32, u32, u32),
     /// An acknowledgment (cumulative, up to three SACK blocks, TSval echoed) reaches the
     /// server.
     Ack(u32, [(u32, u32); 3], u32),
@@ -114,11 +117,11 @@ fn simulate(s: &Setup) -> Vec<u8> {
             ..Segment::default()
         },
     ));
-    let c_ack = c_isn.wrapping_add(request.len() as u32);
-    let data_segment = |i: u32, ts_val: u32, ts_ecr: u32| Segment {
+    let mut c_next = c_isn.wrapping_add(request.len() as u32);
+    let data_segment = |i: u32, ts_val: u32, ts_ecr: u32, c_acked: u32| Segment {
         flags: Some(TCP_ACK),
         seq: Some(s_isn.wrapping_add(i * MSS)),
-        ack: Some(c_ack),
+        ack: Some(c_acked),
         options: Some(opts(ts_val, ts_ecr, &[])),
         payload: vec![0u8; MSS.min(s.bytes - i * MSS) as usize],
         ..Segment::default()
@@ -148,6 +151,9 @@ fn simulate(s: &Setup) -> Vec<u8> {
     let mut queued: Vec<i64> = Vec::new(); // shaper: departure times of queued packets
                                            // Receiver state.
     let mut received = vec![false; total as usize];
+    let mut received_twice = vec![false; total as usize];
+    // What the server has received of the client's stream (the one-way delay is ignored).
+    let mut c_at_server = c_next;
     let mut events: BinaryHeap<Reverse<(i64, u64, Ev)>> = BinaryHeap::new();
     let mut order = 0u64;
     let mut push = |events: &mut BinaryHeap<Reverse<(i64, u64, Ev)>>, t: i64, e: Ev| {
@@ -161,9 +167,9 @@ fn simulate(s: &Setup) -> Vec<u8> {
         guard += 1;
         assert!(guard < 2_000_000, "simulation runs away");
         match ev {
-            Ev::Arrive(i, ts_val, ts_ecr) => {
+            Ev::Arrive(i, ts_val, ts_ecr, c_acked) => {
                 if !s.at_server {
-                    out.push((t, Side::Server, data_segment(i, ts_val, ts_ecr)));
+                    out.push((t, Side::Server, data_segment(i, ts_val, ts_ecr, c_acked)));
                 }
                 received[i as usize] = true;
                 let mut cum = 0;
@@ -201,13 +207,30 @@ fn simulate(s: &Setup) -> Vec<u8> {
                     Side::Client,
                     Segment {
                         flags: Some(TCP_ACK),
-                        seq: Some(c_ack),
+                        seq: Some(c_next),
                         ack: Some(ack_seq(cum)),
                         options: Some(opts(tsval, 0, &sack)),
                         ..Segment::default()
                     },
                 ));
                 push(&mut events, t + one_way, Ev::Ack(cum, blocks, tsval));
+                if s.chatter && i % 100 == 50 && !received_twice[i as usize] {
+                    received_twice[i as usize] = true;
+                    out.push((
+                        cap_client(t),
+                        Side::Client,
+                        Segment {
+                            flags: Some(TCP_ACK | TCP_PSH),
+                            seq: Some(c_next),
+                            ack: Some(ack_seq(cum)),
+                            options: Some(opts(tsval, 0, &[])),
+                            payload: vec![b'W'; 13],
+                            ..Segment::default()
+                        },
+                    ));
+                    c_next = c_next.wrapping_add(13);
+                    c_at_server = c_next;
+                }
             }
             Ev::Ack(cum, blocks, tsval) => {
                 echo = echo.max(tsval);
@@ -301,7 +324,11 @@ fn simulate(s: &Setup) -> Vec<u8> {
                     }
                     let (ts_val, ts_ecr) = (ms_clock(dep), echo);
                     if s.at_server {
-                        out.push((dep, Side::Server, data_segment(i, ts_val, ts_ecr)));
+                        out.push((
+                            dep,
+                            Side::Server,
+                            data_segment(i, ts_val, ts_ecr, c_at_server),
+                        ));
                     }
                     // Through the middlebox next to the server.
                     match s.middlebox {
@@ -311,7 +338,11 @@ fn simulate(s: &Setup) -> Vec<u8> {
                             last_fill = dep;
                             if tokens >= f64::from(len) {
                                 tokens -= f64::from(len);
-                                push(&mut events, dep + one_way, Ev::Arrive(i, ts_val, ts_ecr));
+                                push(
+                                    &mut events,
+                                    dep + one_way,
+                                    Ev::Arrive(i, ts_val, ts_ecr, c_at_server),
+                                );
                             }
                         }
                         Middlebox::Shaper { rate, queue } => {
@@ -321,7 +352,11 @@ fn simulate(s: &Setup) -> Vec<u8> {
                                     + (f64::from(len + 66) * 8.0 / rate * 1e9) as i64;
                                 queue_free = leave;
                                 queued.push(leave);
-                                push(&mut events, leave + one_way, Ev::Arrive(i, ts_val, ts_ecr));
+                                push(
+                                    &mut events,
+                                    leave + one_way,
+                                    Ev::Arrive(i, ts_val, ts_ecr, c_at_server),
+                                );
                             }
                         }
                     }
@@ -389,6 +424,7 @@ fn policing_seen_at_the_sender() {
         at_server: true,
         timestamps: false,
         bytes: 3_000_000,
+        chatter: false,
     }));
     assert_eq!(found.len(), 1, "{found:#?}");
     let f = &found[0];
@@ -405,6 +441,7 @@ fn policing_seen_at_the_receiver_with_timestamps() {
         at_server: false,
         timestamps: true,
         bytes: 3_000_000,
+        chatter: false,
     }));
     assert_eq!(found.len(), 1, "{found:#?}");
     let f = &found[0];
@@ -423,6 +460,7 @@ fn policing_seen_at_the_receiver_without_timestamps_is_medium() {
         at_server: false,
         timestamps: false,
         bytes: 3_000_000,
+        chatter: false,
     }));
     assert_eq!(found.len(), 1, "{found:#?}");
     let f = &found[0];
@@ -441,6 +479,7 @@ fn a_shaper_queue_is_not_policing() {
             at_server,
             timestamps: true,
             bytes: 3_000_000,
+            chatter: false,
         }));
         assert!(found.is_empty(), "at server {at_server}: {found:#?}");
     }
@@ -456,6 +495,25 @@ fn an_unhindered_transfer_is_not_policing() {
         at_server: true,
         timestamps: true,
         bytes: 3_000_000,
+        chatter: false,
     }));
     assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn client_messages_during_the_response_do_not_cut_it() {
+    // One 13-byte client message per 100 segments received: PD's segmentation would cut the
+    // download into 100-segment pieces, each too short to judge.
+    for at_server in [true, false] {
+        let found = analyze(&simulate(&Setup {
+            middlebox: POLICER,
+            at_server,
+            timestamps: true,
+            bytes: 3_000_000,
+            chatter: true,
+        }));
+        assert_eq!(found.len(), 1, "at server {at_server}: {found:#?}");
+        let rate = measurement(&found[0], "policing_rate");
+        assert!((rate - 1000.0).abs() < 100.0, "rate {rate}");
+    }
 }

@@ -7,7 +7,9 @@
 //! `tcp_policing` (signatures.md §4.1(a)): each TCP flow is cut into segments as the PD tool
 //! does (`tcp_segment.py`): a segment starts when the client sends new data after the server
 //! has sent data, so an HTTP/1.1 connection with five request/response exchanges has five
-//! segments, and a bulk transfer is one. For each direction of each segment, [`record`]
+//! segments, and a bulk transfer is one. Unlike PD, the client's data starts a segment only
+//! once the client has acknowledged all the server's data: a control message sent in the
+//! middle of a response (an HTTP/2 `WINDOW_UPDATE`) does not cut it. For each direction of each segment, [`record`]
 //! builds the transmissions with their fate and RTT samples, and [`policing::analyze`] runs
 //! the published heuristic on them with PD's constants (at least 15 losses and 15 passes in
 //! 3 RTT-long slices, first loss within 2 MB, bucket empty at losses and not overdrawn at
@@ -301,11 +303,20 @@ impl Throttling {
                 seg.class,
                 SeqClass::KeepAlive | SeqClass::OutOfWindow | SeqClass::NoData
             );
-        // A new segment: the client sends new data after the server sent data.
+        // A new segment: the client sends new data after the server sent data, and (ours) the
+        // client has acknowledged all of it: a new request, not a control message sent in the
+        // middle of a response (an HTTP/2 WINDOW_UPDATE would otherwise cut a download into
+        // pieces too small to judge).
+        let server = &state.dirs[Direction::ServerToClient.index()];
+        let response_acked = match (server.next_seq, server.max_ack) {
+            (Some(n), Some(a)) => SeqNumber(a).diff(SeqNumber(n)) >= 0,
+            _ => true,
+        };
         if carries_data
             && d == Direction::ClientToServer
             && seg.advance > 0
             && state.server_data_in_segment
+            && response_acked
         {
             finish_segment(
                 flow.flow_ref(),
@@ -448,13 +459,13 @@ impl Detector for Throttling {
             self.second_cutoff,
         );
         for d in [Direction::ClientToServer, Direction::ServerToClient] {
-            let ds = &state.dirs[d.index()];
-            if ds.policed.is_empty() {
+            let Some(f) = policing_finding(flow, &state, d) else {
                 continue;
-            }
-            sink.push(policing_finding(flow, &state, d));
+            };
+            sink.push(f);
             if self.series.len() < MAX_SERIES_KEPT {
-                self.series.insert((flow.record.id, d), ds.series.clone());
+                self.series
+                    .insert((flow.record.id, d), state.dirs[d.index()].series.clone());
             }
         }
     }
@@ -616,10 +627,9 @@ fn policing_finding(
     flow: &FlowView<'_>,
     state: &FlowState,
     d: Direction,
-) -> crate::finding::Finding {
+) -> Option<crate::finding::Finding> {
     let ds = &state.dirs[d.index()];
-    // `policed` is not empty here.
-    let main = &ds.policed[0];
+    let main = ds.policed.first()?;
     let a = &main.analysis;
     let kbps = a.rate_bps / 1000.0;
     let loss_frames: Vec<FrameNumber> = [main.first_loss, main.last_loss]
@@ -856,7 +866,7 @@ fn policing_finding(
     if let Some((t, _)) = main.first_loss {
         b = b.at(t);
     }
-    b.build()
+    Some(b.build())
 }
 
 fn ratio_pct(a: usize, b: usize) -> f64 {
