@@ -66,7 +66,7 @@ pub mod policing;
 pub mod record;
 pub mod series;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use self::policing::{Analysis, Outcome};
 use self::record::{Budget, RecordState, SegmentRecord};
@@ -204,7 +204,7 @@ struct FlowState {
 
 /// The throttling detector.
 pub struct Throttling {
-    flows: HashMap<FlowId, FlowState>,
+    flows: BTreeMap<FlowId, FlowState>,
     budget: Budget,
     budget_reported: bool,
     series: BTreeMap<(FlowId, Direction), FlowSeries>,
@@ -227,7 +227,7 @@ impl Throttling {
     /// A detector whose records may hold at most `max_txs` transmissions together.
     pub fn with_budget(max_txs: usize) -> Throttling {
         Throttling {
-            flows: HashMap::new(),
+            flows: BTreeMap::new(),
             budget: Budget::new(max_txs),
             budget_reported: false,
             series: BTreeMap::new(),

@@ -339,7 +339,7 @@ fn run(
     let mut used = 0.0f64;
     let mut on_loss = Vec::new();
     let mut on_pass = Vec::new();
-    let mut running = RunningRtts::default();
+    let mut running = RunningRtts::new(all.clone());
     let mut repair_until: Option<FrameNumber> = None;
     let mut slices = 1u32;
     let mut slice_end = f.ts.plus(Span::from_nanos(median_ns.round() as i64));
@@ -469,19 +469,74 @@ fn percentile(sorted: &[i64], q: f64) -> f64 {
     }
 }
 
-/// The RTT samples seen so far: sorted for the running percentiles, and the last two in
-/// arrival order for PD's "sample before the loss".
-#[derive(Default)]
+/// The RTT samples seen so far, for the running percentiles: counts over the sorted distinct
+/// values of every sample the run may see, in a Fenwick tree (adding a sample and finding the
+/// k-th smallest both take O(log n), so a record of 16,384 transmissions costs no more than
+/// sorting it); and the last two samples in arrival order, for PD's "sample before the loss".
 struct RunningRtts {
-    sorted: Vec<i64>,
+    values: Vec<i64>,
+    tree: Vec<usize>,
+    count: usize,
     last_two: [Option<i64>; 2],
 }
 
 impl RunningRtts {
+    /// Ready for samples taken from `candidates` (values outside it are ignored).
+    fn new(mut candidates: Vec<i64>) -> RunningRtts {
+        candidates.sort_unstable();
+        candidates.dedup();
+        let n = candidates.len();
+        RunningRtts {
+            values: candidates,
+            tree: vec![0; n + 1],
+            count: 0,
+            last_two: [None, None],
+        }
+    }
+
     fn push(&mut self, ns: i64) {
-        let at = self.sorted.partition_point(|&x| x < ns);
-        self.sorted.insert(at, ns);
+        let Ok(rank) = self.values.binary_search(&ns) else {
+            return;
+        };
+        let mut i = rank + 1;
+        while let Some(slot) = self.tree.get_mut(i) {
+            *slot += 1;
+            i += i & i.wrapping_neg();
+        }
+        self.count += 1;
         self.last_two = [self.last_two[1], Some(ns)];
+    }
+
+    /// The `k`th smallest sample (0-based).
+    fn kth(&self, k: usize) -> Option<i64> {
+        let mut pos = 0usize;
+        let mut rem = k + 1;
+        let mut step = (self.tree.len().max(2) - 1).next_power_of_two();
+        while step > 0 {
+            let next = pos + step;
+            if let Some(&c) = self.tree.get(next) {
+                if c < rem {
+                    pos = next;
+                    rem -= c;
+                }
+            }
+            step >>= 1;
+        }
+        self.values.get(pos).copied()
+    }
+
+    /// The running `q`th percentile, interpolated as numpy does.
+    fn percentile(&self, q: f64) -> f64 {
+        if self.count == 0 {
+            return 0.0;
+        }
+        let pos = (self.count - 1) as f64 * q / 100.0;
+        let lo = pos.floor() as usize;
+        let hi = pos.ceil() as usize;
+        match (self.kth(lo), self.kth(hi)) {
+            (Some(a), Some(b)) => a as f64 + (b as f64 - a as f64) * (pos - lo as f64),
+            _ => 0.0,
+        }
     }
 
     /// PD's inflation test on the second most recent sample: at least the running median,
@@ -490,12 +545,12 @@ impl RunningRtts {
         let Some(x) = self.last_two[0] else {
             return false;
         };
-        if self.sorted.len() < 2 {
+        if self.count < 2 {
             return false;
         }
         let x = x as f64;
-        x >= percentile(&self.sorted, 50.0)
-            && x > INFLATED_RTT_THRESHOLD * percentile(&self.sorted, INFLATED_RTT_PERCENTILE)
+        x >= self.percentile(50.0)
+            && x > INFLATED_RTT_THRESHOLD * self.percentile(INFLATED_RTT_PERCENTILE)
             && x >= INFLATED_RTT_MIN.as_nanos() as f64
     }
 }
@@ -695,15 +750,29 @@ mod tests {
     }
 
     #[test]
-    fn rtt_samples_during_repair_are_skipped() {
-        let mut r = RunningRtts::default();
+    fn running_percentiles_match_a_sorted_list() {
+        let samples = [
+            100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 400, 100, 37, 250, 250,
+        ];
+        let ns: Vec<i64> = samples.iter().map(|x| x * 1_000_000).collect();
+        let mut r = RunningRtts::new(ns.clone());
         assert!(!r.second_last_inflated());
-        for x in [100, 100, 100, 100, 100, 100, 100, 100, 100, 100] {
-            r.push(x * 1_000_000);
+        assert_eq!(r.percentile(50.0), 0.0);
+        let mut sorted = Vec::new();
+        for (i, &x) in ns.iter().enumerate() {
+            r.push(x);
+            sorted.push(x);
+            sorted.sort_unstable();
+            for q in [0.0, 10.0, 50.0, 90.0, 100.0] {
+                assert_eq!(r.percentile(q), percentile(&sorted, q), "after {i}, q {q}");
+            }
+            if i == 11 {
+                // The second most recent sample (400 ms) is inflated.
+                assert!(r.second_last_inflated());
+            }
         }
-        r.push(400_000_000);
-        r.push(100_000_000);
-        // The second most recent sample (400 ms) is inflated.
-        assert!(r.second_last_inflated());
+        // A value it was not prepared for is ignored.
+        r.push(5);
+        assert_eq!(r.count, ns.len());
     }
 }

@@ -201,8 +201,11 @@ pub struct DataEffect {
 #[derive(Clone, Debug)]
 pub struct SegmentRecord {
     txs: Vec<Transmission>,
-    by_start: BTreeMap<u64, u32>,
-    unacked: Vec<u32>,
+    /// Transmissions of new data and hole placeholders, in sequence order (start, index).
+    fresh: Vec<(u64, u32)>,
+    /// Repeats: the latest transmission starting at each offset.
+    repeats: BTreeMap<u64, u32>,
+    unacked: VecDeque<u32>,
     /// (sequence number, offset) of the highest byte end seen: the unwrapping reference.
     anchor: (u32, u64),
     hi: u64,
@@ -226,8 +229,9 @@ impl SegmentRecord {
     pub fn new(base: u32) -> SegmentRecord {
         SegmentRecord {
             txs: Vec::new(),
-            by_start: BTreeMap::new(),
-            unacked: Vec::new(),
+            fresh: Vec::new(),
+            repeats: BTreeMap::new(),
+            unacked: VecDeque::new(),
             anchor: (base, 0),
             hi: 0,
             cum_ack: None,
@@ -273,17 +277,18 @@ impl SegmentRecord {
     pub fn release(&mut self, budget: &mut Budget) {
         budget.give_back(self.txs.len());
         self.txs = Vec::new();
-        self.by_start = BTreeMap::new();
-        self.unacked = Vec::new();
+        self.fresh = Vec::new();
+        self.repeats = BTreeMap::new();
+        self.unacked = VecDeque::new();
         self.tsvals = VecDeque::new();
     }
 
     /// A timestamp value the receiver sent (on any of its segments) at `ts`.
     pub fn receiver_tsval(&mut self, tsval: u32, ts: Timestamp) {
+        // Only the first segment with each value starts a sample (values only grow, so
+        // comparing with the last one is enough; an older value seen again is harmless, the
+        // echo matches its first occurrence).
         if self.tsvals.back().is_some_and(|&(v, _)| v == tsval) {
-            return;
-        }
-        if self.tsvals.iter().any(|&(v, _)| v == tsval) {
             return;
         }
         if self.tsvals.len() >= MAX_TSVALS {
@@ -326,9 +331,9 @@ impl SegmentRecord {
             let cum = self.cum_ack.unwrap_or(0);
             let txs = &mut self.txs;
             let pending = &mut self.pending_holes;
-            self.unacked.retain(|&i| {
+            let mut settle = |i: u32| -> bool {
                 let Some(t) = txs.get_mut(i as usize) else {
-                    return false;
+                    return true;
                 };
                 let covered = t.end() <= cum
                     || (t.fate == Fate::Sent
@@ -341,8 +346,21 @@ impl SegmentRecord {
                         *pending = pending.saturating_sub(1);
                     }
                 }
-                !covered
-            });
+                covered
+            };
+            if sacks.is_empty() {
+                // A cumulative acknowledgment alone: new data waits in sequence order from the
+                // front, repeats are appended at the back; settle both ends (the common case,
+                // without scanning the whole window on every acknowledgment).
+                while self.unacked.front().is_some_and(|&i| settle(i)) {
+                    self.unacked.pop_front();
+                }
+                while self.unacked.back().is_some_and(|&i| settle(i)) {
+                    self.unacked.pop_back();
+                }
+            } else {
+                self.unacked.retain(|&i| !settle(i));
+            }
         }
         // D-SACK: a block at or below the cumulative acknowledgment reports bytes received
         // twice; the transmission that was repeated was spurious.
@@ -383,12 +401,29 @@ impl SegmentRecord {
 
     /// The most recent transmission carrying byte `at`.
     fn lookup(&self, at: u64) -> Option<u32> {
-        let (_, &i) = self.by_start.range(..=at).next_back()?;
-        let t = self.txs.get(i as usize)?;
-        (t.seq <= at && at < t.end()).then_some(i)
+        let carries = |i: u32| {
+            self.txs
+                .get(i as usize)
+                .is_some_and(|t| t.seq <= at && at < t.end())
+        };
+        let k = self.fresh.partition_point(|&(s, _)| s <= at);
+        let first = k
+            .checked_sub(1)
+            .and_then(|j| self.fresh.get(j))
+            .map(|&(_, i)| i)
+            .filter(|&i| carries(i));
+        let repeat = self
+            .repeats
+            .range(..=at)
+            .next_back()
+            .map(|(_, &i)| i)
+            .filter(|&i| carries(i));
+        first.max(repeat)
     }
 
-    fn push(&mut self, t: Transmission, budget: &mut Budget) -> Option<u32> {
+    /// Records a transmission; `fresh` for new data and hole placeholders (kept in sequence
+    /// order without a map), false for repeats.
+    fn push(&mut self, t: Transmission, fresh: bool, budget: &mut Budget) -> Option<u32> {
         if self.state != RecordState::Recording {
             self.unrecorded += 1;
             return None;
@@ -399,9 +434,13 @@ impl SegmentRecord {
             return None;
         }
         let i = u32::try_from(self.txs.len()).ok()?;
-        self.by_start.insert(t.seq, i);
+        if fresh && self.fresh.last().is_none_or(|&(s, _)| s < t.seq) {
+            self.fresh.push((t.seq, i));
+        } else {
+            self.repeats.insert(t.seq, i);
+        }
         if self.unacked.len() < MAX_UNACKED {
-            self.unacked.push(i);
+            self.unacked.push_back(i);
         }
         self.txs.push(t);
         Some(i)
@@ -471,6 +510,7 @@ impl SegmentRecord {
                         acked: None,
                         echo_rtt: rtt,
                     },
+                    true,
                     budget,
                 );
                 self.hi = e;
@@ -551,6 +591,7 @@ impl SegmentRecord {
                 acked: None,
                 echo_rtt: None,
             },
+            false,
             budget,
         );
     }
@@ -584,6 +625,7 @@ impl SegmentRecord {
                     acked: None,
                     echo_rtt: None,
                 },
+                true,
                 budget,
             );
             if pushed.is_some() {
