@@ -9,8 +9,9 @@
 //! has sent data, so an HTTP/1.1 connection with five request/response exchanges has five
 //! segments, and a bulk transfer is one. Unlike PD, the client's data starts a segment only
 //! once the client has acknowledged all the server's data: a control message sent in the
-//! middle of a response (an HTTP/2 `WINDOW_UPDATE`) does not cut it. For each direction of each segment, [`record`]
-//! builds the transmissions with their fate and RTT samples, and [`policing::analyze`] runs
+//! middle of a response (an HTTP/2 `WINDOW_UPDATE`) does not cut it. For each direction of
+//! each segment, [`record`] builds the transmissions with their fate and RTT samples, and
+//! [`policing::analyze`] runs
 //! the published heuristic on them with PD's constants (at least 15 losses and 15 passes in
 //! 3 RTT-long slices, first loss within 2 MB, bucket empty at losses and not overdrawn at
 //! passes, no RTT inflation before more than 20 % of the losses). A direction policed in at
@@ -35,15 +36,17 @@
 //! losses after an inflated RTT, the token-bucket checks (tokens at losses and passes, the
 //! fractions out of range, the initial fill, the RTT slices with loss, the first loss's offset)
 //! each with its threshold; the first and last loss frames; how many segments of the flow were
-//! policed; the per-direction time series (goodput, loss signals and mean RTT per bin,
-//! [`series::FlowSeries::render`]); the trigger (SNI or HTTP Host) when seen.
+//! policed; the per-direction time series (new and acknowledged data, loss signals and mean
+//! RTT per bin, [`series::FlowSeries::render`]; the series of reported directions are also
+//! kept for plots, [`Throttling::series`]); the trigger (SNI or HTTP Host) when seen.
 //!
 //! # Known false positives
 //!
-//! PD's own validation (signatures.md §4.1(a)): a drop-tail bottleneck with a very small queue (8 kB)
-//! looks like a policer (the RTT-inflation veto cannot see a queue that small); a shaper with a
-//! small queue likewise. Random loss, AQM and ordinary congestion were rejected in nearly all
-//! runs. An application-limited sender (video chunks, think time) is handled by cutting flows
+//! PD's own validation (signatures.md §4.1(a)): a drop-tail bottleneck with a very small
+//! queue (8 kB) looks like a policer (the RTT-inflation veto cannot see a queue that small); a
+//! shaper with a small queue likewise. Random loss, AQM and ordinary congestion were rejected
+//! in nearly all runs (a sender at a perfectly steady rate with random loss would pass: see
+//! the unit tests of [`policing`]). An application-limited sender (video chunks, think time) is handled by cutting flows
 //! into request/response segments. Receive-window-limited transfers do not lose packets and
 //! are not reported. Captures taken at the receiver place each loss at the hole it leaves
 //! (see [`record`]); capture drops that are acknowledged are not counted as losses.
@@ -60,7 +63,9 @@
 //! # Fixtures
 //!
 //! `fixtures/throttling/` (written separately from this detector); the real lab traces of the
-//! PD repository are checked in `tests/corpus.rs`.
+//! PD repository are checked segment by segment against PD's output in `tests/corpus.rs`;
+//! simulated transfers through a policer and a shaper, captured at either end, in
+//! `tests/policing.rs`.
 
 pub mod policing;
 pub mod record;

@@ -149,7 +149,7 @@ pub struct Transmission {
 
 impl Transmission {
     fn end(&self) -> u64 {
-        self.seq + u64::from(self.len)
+        self.seq.saturating_add(u64::from(self.len))
     }
 
     /// Lost: repeated and not spurious, or a hole filled late.
@@ -488,8 +488,8 @@ impl SegmentRecord {
         let mut off = 0u32;
         while off < len {
             let n = unit.min(len - off).max(1);
-            let s = start + u64::from(off);
-            let e = s + u64::from(n);
+            let s = start.saturating_add(u64::from(off));
+            let e = s.saturating_add(u64::from(n));
             if e <= self.hi {
                 self.repeat(ts, frame, s, n, reordered, budget, &mut effect);
             } else {
@@ -869,6 +869,72 @@ mod tests {
             &mut b,
         );
         assert_eq!(r.transmissions().len(), 6);
+    }
+
+    use proptest::prelude::*;
+
+    /// One packet of an arbitrary exchange: data from the sender, or an acknowledgment.
+    #[derive(Clone, Debug)]
+    enum Op {
+        Data(i64, u32, u16, bool, Option<u32>),
+        Ack(i64, u32, Vec<(u32, u32)>, Option<u32>),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (
+                any::<i64>(),
+                any::<u32>(),
+                any::<u16>(),
+                any::<bool>(),
+                proptest::option::of(any::<u32>())
+            )
+                .prop_map(|(t, s, l, r, e)| Op::Data(t, s, l, r, e)),
+            (
+                any::<i64>(),
+                any::<u32>(),
+                proptest::collection::vec((any::<u32>(), any::<u32>()), 0..5),
+                proptest::option::of(any::<u32>())
+            )
+                .prop_map(|(t, a, b, v)| Op::Ack(t, a, b, v)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_packets_never_panic(
+            base in any::<u32>(),
+            mss in proptest::option::of(any::<u16>()),
+            ops in proptest::collection::vec(op(), 0..200),
+        ) {
+            let mut b = Budget::new(500);
+            let mut r = SegmentRecord::new(base);
+            for (n, o) in ops.into_iter().enumerate() {
+                let frame = f(n as u64 + 1);
+                match o {
+                    Op::Data(ts, seq, len, reordered, ecr) => {
+                        r.on_data(Timestamp::from_nanos(ts), frame, seq, u32::from(len), reordered, mss, ecr, &mut b);
+                    }
+                    Op::Ack(ts, ack, blocks, val) => {
+                        r.on_ack(Timestamp::from_nanos(ts), frame, ack, &blocks);
+                        if let Some(v) = val {
+                            r.receiver_tsval(v, Timestamp::from_nanos(ts));
+                        }
+                    }
+                }
+            }
+            prop_assert!(r.transmissions().len() <= 500);
+            for echo in [false, true] {
+                let input = r.policing_input(echo);
+                let start = input.first().map_or(Timestamp::EPOCH, |t| t.ts);
+                for cutoff in [0, 2] {
+                    let _ = super::super::policing::analyze(&input, start, Some(Span::from_millis(50)), cutoff);
+                }
+            }
+            let _ = r.rtt_medians();
+            r.release(&mut b);
+            prop_assert_eq!(b.used, 0);
+        }
     }
 
     #[test]

@@ -263,6 +263,28 @@ mod tests {
         assert_eq!(s.bins[0].losses, 1);
     }
 
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_times_stay_within_the_bins(
+            events in proptest::collection::vec((any::<i64>(), 0u8..4, any::<u32>()), 0..300),
+        ) {
+            let mut s = FlowSeries::default();
+            for (i, (t, kind, x)) in events.into_iter().enumerate() {
+                let ts = Timestamp::from_nanos(t);
+                match kind {
+                    0 => s.add_bytes(ts, f(i as u64 + 1), u64::from(x)),
+                    1 => s.add_acked(ts, f(i as u64 + 1), u64::from(x)),
+                    2 => s.add_loss(ts),
+                    _ => s.add_rtt(ts, Span::from_nanos(i64::from(x))),
+                }
+                prop_assert!(s.bins.len() <= MAX_BINS);
+            }
+            let _ = s.render(8);
+        }
+    }
+
     #[test]
     fn rendering_is_compact() {
         let mut s = FlowSeries::default();
