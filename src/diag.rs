@@ -110,6 +110,8 @@ diagnostic_kinds! {
     LimitReachedDnsPending = "limit_reached_dns_pending", Warning;
     /// More DNS transactions than the DNS-injection detector keeps until the end of the capture; the oldest were judged early, against the resolver baselines seen so far.
     LimitReachedDnsJudgement = "limit_reached_dns_judgement", Info;
+    /// The throttling detector holds as many transmissions as it may across flows; data of flows beyond the cap was not checked for policing.
+    LimitReachedThrottlingRecords = "limit_reached_throttling_records", Info;
     /// A DNS message could not be fully parsed (truncated, bad name, compression loop); what came before the problem was used.
     DnsMessageMalformed = "dns_message_malformed", Warning;
     /// A TLS record or handshake message is malformed; TLS parsing stopped for that direction.

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use etherparse::{LaxIpSlice, UdpSlice};
 use serde::Serialize;
 
-pub use tcp::{TcpFlags, TcpHeader, TcpOptions};
+pub use tcp::{SackBlocks, TcpFlags, TcpHeader, TcpOptions};
 
 /// IP protocol numbers (IANA "Assigned Internet Protocol Numbers").
 pub mod ip_proto {

@@ -118,6 +118,8 @@ pub struct TcpOptions {
     pub sack_permitted: bool,
     /// Number of SACK blocks.
     pub sack_blocks: u8,
+    /// The SACK blocks themselves, in the order sent (the first may be a D-SACK, RFC 2883).
+    pub sack: SackBlocks,
     /// Timestamps (TSval, TSecr).
     pub timestamps: Option<(u32, u32)>,
     /// The option kinds in order of appearance, as a compact signature (at most 8 kinds; used
@@ -133,6 +135,34 @@ impl TcpOptions {
     /// The option kinds in order (`layout` truncated to `count`).
     pub fn kinds(&self) -> &[u8] {
         &self.layout[..usize::from(self.count.min(8))]
+    }
+}
+
+/// The SACK blocks of one segment (RFC 2018 §3: at most four fit in the option space), each as
+/// (left edge, right edge) sequence numbers, in the order the receiver sent them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SackBlocks {
+    blocks: [(u32, u32); 4],
+    len: u8,
+}
+
+impl SackBlocks {
+    /// Adds a block; a fifth and later block is ignored (it cannot fit in a TCP header).
+    pub fn push(&mut self, block: (u32, u32)) {
+        if let Some(slot) = self.blocks.get_mut(usize::from(self.len)) {
+            *slot = block;
+            self.len += 1;
+        }
+    }
+
+    /// The blocks, first one first.
+    pub fn as_slice(&self) -> &[(u32, u32)] {
+        &self.blocks[..usize::from(self.len).min(4)]
+    }
+
+    /// True when the segment carried no SACK block.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 
@@ -187,7 +217,10 @@ pub(super) fn decode(segment: &[u8], declared_len: u32) -> Result<(TcpHeader, &[
             }
             Ok(TcpOptionElement::SelectiveAcknowledgement(first, rest)) => {
                 options.sack_blocks = 1 + rest.iter().filter(|r| r.is_some()).count() as u8;
-                let _ = first;
+                options.sack.push(first);
+                for block in rest.into_iter().flatten() {
+                    options.sack.push(block);
+                }
                 5
             }
             Ok(TcpOptionElement::Timestamp(a, b)) => {
@@ -269,6 +302,28 @@ mod tests {
         assert_eq!(h.options.timestamps, Some((1, 0)));
         assert_eq!(h.options.kinds(), &[2, 4, 8, 1, 3]);
         assert!(!h.options.malformed);
+    }
+
+    #[test]
+    fn sack_blocks_are_kept_in_order() {
+        // ACK with NOP, NOP, SACK of two blocks: 1000-2000 (a D-SACK below the ACK) and
+        // 5000-6000.
+        let mut seg = vec![
+            0x01, 0xbb, 0xcb, 0x20, 0, 0, 0, 1, 0, 0, 0x0b, 0xb8, 0xa0, 0x10, 0xff, 0xff, 0, 0, 0,
+            0, 0x01, 0x01, 0x05, 0x12,
+        ];
+        for edge in [1000u32, 2000, 5000, 6000] {
+            seg.extend(edge.to_be_bytes());
+        }
+        let (h, _) = decode(&seg, 40).unwrap();
+        assert_eq!(h.options.sack_blocks, 2);
+        assert_eq!(h.options.sack.as_slice(), &[(1000, 2000), (5000, 6000)]);
+        let mut five = SackBlocks::default();
+        for i in 0..5 {
+            five.push((i, i + 1));
+        }
+        assert_eq!(five.as_slice().len(), 4);
+        assert!(SackBlocks::default().is_empty());
     }
 
     #[test]

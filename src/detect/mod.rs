@@ -18,6 +18,7 @@ pub mod devices;
 pub mod dns_injection;
 pub mod fingerprints;
 pub mod rst_injection;
+pub mod throttling;
 
 use crate::finding::{FindingKind, FindingSink};
 use crate::flow::FlowRecord;
@@ -92,6 +93,7 @@ pub fn all_detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
             config.fingerprints.clone(),
         )),
         Box::new(blockpage::Blockpage::new(config.fingerprints.clone())),
+        Box::new(throttling::Throttling::new()),
     ]
 }
 
@@ -100,5 +102,6 @@ pub fn all_kinds() -> Vec<FindingKind> {
     let mut kinds = rst_injection::KINDS.to_vec();
     kinds.extend(dns_injection::KINDS);
     kinds.extend(blockpage::KINDS);
+    kinds.extend(throttling::KINDS);
     kinds
 }

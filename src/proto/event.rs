@@ -7,7 +7,7 @@
 
 use std::net::IpAddr;
 
-pub use crate::decode::{IpHeader, TcpFlags};
+pub use crate::decode::{IpHeader, SackBlocks, TcpFlags};
 use crate::ids::{Direction, FrameNumber, L4Proto};
 use crate::time::Timestamp;
 

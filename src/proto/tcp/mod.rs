@@ -10,7 +10,7 @@ use serde::Serialize;
 use self::seq::SeqNumber;
 use self::stream::{OverlapConflict, ReassemblyBudget, StreamBuf, StreamLimits};
 use super::baseline::{HeaderBaseline, INITIAL_TTLS};
-use crate::decode::{IpHeader, TcpFlags, TcpHeader};
+use crate::decode::{IpHeader, SackBlocks, TcpFlags, TcpHeader};
 use crate::ids::{Direction, FrameNumber};
 use crate::time::{Span, Timestamp};
 
@@ -68,6 +68,12 @@ pub struct TcpSegment {
     /// How far beyond the sender's highest sequence before this segment its end reaches
     /// (negative when entirely old).
     pub advance: i64,
+    /// SACK blocks (RFC 2018; a first block below the acknowledgment is a D-SACK, RFC 2883).
+    #[serde(skip)]
+    pub sack: SackBlocks,
+    /// Timestamps option (TSval, TSecr), RFC 7323.
+    #[serde(skip)]
+    pub timestamps: Option<(u32, u32)>,
 }
 
 /// Counters for one direction.
@@ -451,6 +457,8 @@ impl TcpConn {
                 payload_len: tcp.payload_len,
                 class,
                 advance,
+                sack: tcp.options.sack,
+                timestamps: tcp.options.timestamps,
             },
             outcome,
         )
