@@ -20,6 +20,7 @@
 
 pub mod capture;
 pub mod cli;
+pub mod compare;
 pub mod decode;
 pub mod defrag;
 pub mod detect;

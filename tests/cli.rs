@@ -519,3 +519,100 @@ fn a_bad_fingerprint_file_is_a_usage_error_naming_the_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.csv"));
 }
+
+/// `check --update` writes an expectation that the same run then matches; a changed
+/// expectation makes `check` exit 4 and name the capture, flow and field; `diff` compares two
+/// files the same way.
+#[test]
+fn check_and_diff_report_regressions() {
+    let dir = tempfile::tempdir().unwrap();
+    let expect = dir.path().join("expected.jsonl");
+    let rst = fixture("rst");
+    let run = |args: &[&str]| tamper().args(args).output().unwrap();
+    let e = expect.to_str().unwrap();
+
+    let missing = run(&["check", "--expect", e, &rst]);
+    assert_eq!(
+        missing.status.code(),
+        Some(2),
+        "no expectation yet is a usage error"
+    );
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("--update"));
+
+    let update = run(&["check", "--update", "--expect", e, &rst]);
+    assert_eq!(
+        update.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&update.stderr)
+    );
+    let text = std::fs::read_to_string(&expect).unwrap();
+    let lines = jsonl(text.as_bytes());
+    // Names do not depend on where the fixtures live; volatile fields are left out.
+    let airtel = lines
+        .iter()
+        .find(|l| l["capture"] == "airtel-rst-ipid-242-at-server.pcap" && l.get("class").is_some())
+        .expect("the Airtel finding");
+    assert_eq!(airtel["kind"], "tcp_rst_injected");
+    for volatile in ["id", "summary", "evidence", "ts", "wireshark_filter"] {
+        assert!(airtel.get(volatile).is_none(), "{volatile} is left out");
+    }
+    assert!(lines.iter().any(|l| l["record"] == "capture"
+        && l["capture"] == "server-rst-after-its-fin-is-benign.pcap"
+        && l["findings"] == 0));
+
+    let same = run(&["check", "--expect", e, &rst]);
+    assert_eq!(same.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&same.stdout).trim(),
+        "no differences"
+    );
+
+    // Lower the Airtel finding's confidence and drop a benign capture from the expectation.
+    let edited: String = text
+        .lines()
+        .filter(|l| !l.contains("server-rst-after-its-fin-is-benign"))
+        .map(|l| {
+            if l.contains("airtel") && l.contains("\"class\"") {
+                l.replace("\"confidence\":\"high\"", "\"confidence\":\"low\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .map(|l| l + "\n")
+        .collect();
+    let edited_path = dir.path().join("edited.jsonl");
+    std::fs::write(&edited_path, &edited).unwrap();
+    let ed = edited_path.to_str().unwrap();
+    let changed = run(&["check", "--expect", ed, &rst]);
+    assert_eq!(changed.status.code(), Some(4));
+    let out = String::from_utf8_lossy(&changed.stdout);
+    assert!(out.contains("airtel-rst-ipid-242-at-server.pcap\n  ~ rst_injection/tcp_rst_injected tcp 198.51.100.23:57501 -> 203.0.113.43:80: confidence low -> high"), "{out}");
+    assert!(
+        out.contains("server-rst-after-its-fin-is-benign.pcap\n  + capture not in the expectation"),
+        "{out}"
+    );
+    assert!(out.contains("2 difference(s) in 2 capture(s)"), "{out}");
+
+    // diff: the same differences between the two files, also as JSON Lines.
+    let d = run(&["diff", "--format", "jsonl", ed, e]);
+    assert_eq!(d.status.code(), Some(4));
+    let changes = jsonl(&d.stdout);
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(changes[0]["change"], "changed");
+    assert_eq!(changes[0]["what"][0], "confidence low -> high");
+    assert_eq!(changes[1]["change"], "capture_new");
+    assert_eq!(run(&["diff", e, e]).status.code(), Some(0));
+
+    // --update keeps a maintainer's justification on findings that are still there.
+    let justified = text.replacen(
+        "\"kind\":\"tcp_rst_injected\",",
+        "\"kind\":\"tcp_rst_injected\",\"why\":\"upstream ground truth\",",
+        1,
+    );
+    std::fs::write(&expect, justified).unwrap();
+    let again = run(&["check", "--update", "--expect", e, &rst]);
+    assert_eq!(again.status.code(), Some(0));
+    let kept = std::fs::read_to_string(&expect).unwrap();
+    assert_eq!(kept.matches("upstream ground truth").count(), 1, "{kept}");
+}

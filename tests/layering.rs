@@ -32,7 +32,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "report", "time",
         ],
     ),
-    ("cli", &["capture", "diag", "pipeline", "report", "time"]),
+    ("compare", &["capture", "report"]),
+    (
+        "cli",
+        &["capture", "compare", "diag", "pipeline", "report", "time"],
+    ),
     ("synth", &["synth"]),
 ];
 

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::capture::InputSource;
+use crate::compare;
 use crate::diag::Severity;
 use crate::pipeline::{self, Limits, Options};
 use crate::report::{AtomicFile, CaptureReport, OutputTarget, Report, ReportFormat};
@@ -21,6 +22,8 @@ pub const EXIT_PARTIAL: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit status: `--fail-on-findings` was given and something was found.
 pub const EXIT_FINDINGS: u8 = 3;
+/// Exit status: `check` or `diff` found a difference.
+pub const EXIT_DIFFERENT: u8 = 4;
 
 /// Finds the fingerprints of network interference in packet captures: injected TCP resets,
 /// forged DNS answers, blockpages and forced redirects, throttling, and silent drops.
@@ -39,6 +42,10 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// List the flows of captures (like `tshark -z conv`), with SNI/Host/query and how each ended.
     Flows(FlowsArgs),
+    /// Analyze captures and compare the findings with an expectation file (regression check).
+    Check(CheckArgs),
+    /// Compare the findings of two reports or expectation files.
+    Diff(DiffArgs),
 }
 
 /// Limits shared by the subcommands.
@@ -152,11 +159,71 @@ pub struct FlowsArgs {
     pub limits: LimitArgs,
 }
 
+/// How `check` and `diff` print differences.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// One block per capture, one line per difference, then a count.
+    Text,
+    /// JSON Lines, one object per difference (`change` says which).
+    Jsonl,
+}
+
+/// `tamper check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The expectation file (docs/regression.md): JSON Lines of expected findings.
+    #[arg(long, value_name = "FILE")]
+    pub expect: PathBuf,
+    /// Rewrite the expectation from this run instead of comparing (justifications, the `why`
+    /// fields, are kept for findings that are still there).
+    #[arg(long)]
+    pub update: bool,
+    /// Expected captures not given on this command line are not differences (checking part
+    /// of a corpus).
+    #[arg(long)]
+    pub subset: bool,
+    /// How to print the differences.
+    #[arg(short, long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Capture files or directories. Captures are named by their path below the directory
+    /// given (or by file name), so the expectation does not depend on where a corpus lives.
+    #[arg(value_name = "CAPTURE", required = true)]
+    pub inputs: Vec<String>,
+    /// Threads for analyzing several captures at once (default: all cores).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: Option<u64>,
+    /// Extra blocking fingerprints, as for `analyze`.
+    #[arg(long = "fingerprints", value_name = "FILE")]
+    pub fingerprints: Vec<PathBuf>,
+    /// Limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// `tamper diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier report or expectation (JSON Lines; `-` for standard input).
+    #[arg(value_name = "A")]
+    pub before: PathBuf,
+    /// The later report or expectation.
+    #[arg(value_name = "B")]
+    pub after: PathBuf,
+    /// Captures only in A are not differences.
+    #[arg(long)]
+    pub subset: bool,
+    /// How to print the differences.
+    #[arg(short, long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+}
+
 /// Runs a parsed command line and returns the exit status.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Analyze(a) => analyze(a),
         Command::Flows(f) => flows(f),
+        Command::Check(c) => check(c),
+        Command::Diff(d) => diff(d),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -327,6 +394,100 @@ fn flows(args: FlowsArgs) -> anyhow::Result<u8> {
         EXIT_PARTIAL
     } else {
         EXIT_OK
+    })
+}
+
+fn print_changes(changes: &[compare::Change], format: DiffFormat) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut lock = stdout.lock();
+    match format {
+        DiffFormat::Text => compare::write_text(changes, &mut lock)?,
+        DiffFormat::Jsonl => compare::write_jsonl(changes, &mut lock)?,
+    }
+    lock.flush()?;
+    Ok(())
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<u8> {
+    let detect = pipeline::detect_config(&args.fingerprints)?;
+    let inputs = inputs(&args.inputs, false)?;
+    if inputs.iter().any(|i| !matches!(i, InputSource::Path(_))) {
+        anyhow::bail!("`tamper check` reads capture files, not standard input");
+    }
+    let names = compare::capture_names(&args.inputs, &inputs).map_err(anyhow::Error::msg)?;
+    let old = if args.expect.exists() {
+        Some(compare::Expectation::read(&args.expect)?)
+    } else if args.update {
+        None
+    } else {
+        anyhow::bail!(
+            "{} does not exist: run with --update to create it",
+            args.expect.display()
+        );
+    };
+    let options = Options {
+        limits: args.limits.limits(),
+        collect_flows: false,
+        skip_detectors: false,
+        detect,
+    };
+    let report = pool(args.threads)?.install(|| pipeline::analyze_all(&inputs, &options));
+    let mut new = compare::Expectation::from_captures(&report.captures, &names);
+    let opts = compare::CompareOptions {
+        subset: args.subset,
+    };
+    if args.update {
+        let mut merged = old.clone().unwrap_or_default();
+        if let Some(o) = &old {
+            new.keep_justifications(o);
+        }
+        if !args.subset {
+            merged.captures.clear();
+        }
+        for (name, c) in new.captures {
+            merged.captures.insert(name, c);
+        }
+        let changes = old
+            .as_ref()
+            .map(|o| compare::compare(o, &merged, opts))
+            .unwrap_or_default();
+        write_atomic(&args.expect, true, |w| merged.write(w))?;
+        eprintln!(
+            "tamper: wrote {} ({} capture(s), {} change(s) from before)",
+            args.expect.display(),
+            merged.captures.len(),
+            changes.len()
+        );
+        return Ok(EXIT_OK);
+    }
+    let old = old.unwrap_or_default();
+    let changes = compare::compare(&old, &new, opts);
+    print_changes(&changes, args.format)?;
+    Ok(if changes.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_DIFFERENT
+    })
+}
+
+fn diff(args: DiffArgs) -> anyhow::Result<u8> {
+    if args.before == Path::new("-") && args.after == Path::new("-") {
+        anyhow::bail!("only one of A and B can be standard input");
+    }
+    let a = compare::Expectation::read(&args.before)?;
+    let b = compare::Expectation::read(&args.after)?;
+    let changes = compare::compare(
+        &a,
+        &b,
+        compare::CompareOptions {
+            subset: args.subset,
+        },
+    );
+    print_changes(&changes, args.format)?;
+    Ok(if changes.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_DIFFERENT
     })
 }
 
