@@ -21,6 +21,7 @@
 pub mod capture;
 pub mod cli;
 pub mod compare;
+pub mod corpus;
 pub mod decode;
 pub mod defrag;
 pub mod detect;

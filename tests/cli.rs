@@ -261,6 +261,7 @@ fn output_directory_gets_one_report_per_capture() {
         names,
         [
             "browsing.pcapng.tamper.csv",
+            "manifest.jsonl",
             "pcap-little-endian-microseconds.pcap.tamper.csv"
         ]
     );
@@ -615,4 +616,102 @@ fn check_and_diff_report_regressions() {
     assert_eq!(again.status.code(), Some(0));
     let kept = std::fs::read_to_string(&expect).unwrap();
     assert_eq!(kept.matches("upstream ground truth").count(), 1, "{kept}");
+}
+
+/// A corpus split into three shards and merged gives byte for byte the report of one run over
+/// the whole directory; the manifests list every capture once; `--resume` skips what is done
+/// and redoes a capture whose report went missing; without it, nothing is overwritten.
+#[test]
+fn sharded_runs_merge_into_one_run_and_resume_skips_done_captures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let outs = format!("{}/", out.display());
+    let corpus = fixture("rst");
+    let run = |args: &[&str]| tamper().args(args).output().unwrap();
+    for k in 0..3 {
+        let shard = format!("{k}/3");
+        let r = run(&["analyze", "-q", "-o", &outs, "--shard", &shard, &corpus]);
+        assert_eq!(
+            r.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+    }
+    let mut manifests: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("manifest"))
+        .collect();
+    manifests.sort();
+    assert_eq!(
+        manifests,
+        [
+            "manifest.shard-0-of-3.jsonl",
+            "manifest.shard-1-of-3.jsonl",
+            "manifest.shard-2-of-3.jsonl"
+        ]
+    );
+    let mut captures = Vec::new();
+    for m in &manifests {
+        let text = std::fs::read_to_string(out.join(m)).unwrap();
+        let lines = jsonl(text.as_bytes());
+        assert!(!lines.is_empty(), "{m} has a share of 19 captures");
+        for l in lines {
+            assert_eq!(l["sha256"].as_str().unwrap().len(), 64);
+            assert!(l["size"].as_u64().unwrap() > 0);
+            assert_eq!(l["status"], "complete");
+            captures.push(l["capture"].as_str().unwrap().to_string());
+        }
+    }
+    captures.sort();
+    let before = captures.len();
+    captures.dedup();
+    assert_eq!(
+        (before, captures.len()),
+        (19, 19),
+        "every capture in exactly one shard"
+    );
+
+    let merged = run(&["merge", "-q", &out.to_string_lossy()]);
+    assert_eq!(
+        merged.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let single = run(&["analyze", "-q", "--format", "jsonl", "-o", "-", &corpus]);
+    assert!(!single.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&merged.stdout),
+        String::from_utf8_lossy(&single.stdout),
+        "three shards merged equal one run"
+    );
+
+    // Without --resume or --force, a second run refuses to overwrite.
+    let again = run(&["analyze", "-q", "-o", &outs, "--shard", "0/3", &corpus]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
+
+    // --resume: everything of shard 1 is done, except a report deleted since.
+    let m1 = std::fs::read_to_string(out.join("manifest.shard-1-of-3.jsonl")).unwrap();
+    let first = jsonl(m1.as_bytes())[0].clone();
+    std::fs::remove_file(out.join(first["report"].as_str().unwrap())).unwrap();
+    let resumed = run(&[
+        "analyze", "-o", &outs, "--shard", "1/3", "--resume", &corpus,
+    ]);
+    assert_eq!(resumed.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&resumed.stderr);
+    let done = jsonl(m1.as_bytes()).len() - 1;
+    assert!(
+        err.contains(&format!("1 analyzed, {done} already done (--resume), ")),
+        "{err}"
+    );
+    assert!(out.join(first["report"].as_str().unwrap()).is_file());
+    assert!(
+        err.contains("class ") && err.contains("rst_injection"),
+        "summary table: {err}"
+    );
+    let merged_again = run(&["merge", "-q", &out.to_string_lossy()]);
+    assert_eq!(merged_again.stdout, single.stdout);
 }

@@ -33,9 +33,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("compare", &["capture", "report"]),
+    ("corpus", &["capture", "diag", "pipeline", "report"]),
     (
         "cli",
-        &["capture", "compare", "diag", "pipeline", "report", "time"],
+        &[
+            "capture", "compare", "corpus", "diag", "pipeline", "report", "time",
+        ],
     ),
     ("synth", &["synth"]),
 ];

@@ -11,7 +11,7 @@ use crate::capture::InputSource;
 use crate::compare;
 use crate::diag::Severity;
 use crate::pipeline::{self, Limits, Options};
-use crate::report::{AtomicFile, CaptureReport, OutputTarget, Report, ReportFormat};
+use crate::report::{AtomicFile, OutputTarget, Report, ReportFormat};
 use crate::time::Span;
 
 /// Exit status: every input was analyzed (findings or not).
@@ -46,6 +46,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Compare the findings of two reports or expectation files.
     Diff(DiffArgs),
+    /// Combine the output directories of sharded `analyze -o DIR` runs into one report.
+    Merge(MergeArgs),
 }
 
 /// Limits shared by the subcommands.
@@ -115,6 +117,16 @@ pub struct AnalyzeArgs {
     /// Print nothing on standard error except errors.
     #[arg(short, long)]
     pub quiet: bool,
+    /// With a directory output: go on with an interrupted run, skipping captures whose
+    /// report the directory's manifest already lists (same file size and time, same tamper
+    /// version and options).
+    #[arg(long)]
+    pub resume: bool,
+    /// With a directory output: analyze only part K of N of the inputs (K from 0), chosen by
+    /// a hash of each capture's name so that N jobs of an array each take a disjoint share;
+    /// `tamper merge` combines their directories (docs/scale.md).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::corpus::Shard>,
     /// Extra blocking fingerprints: a CSV file in OONI's blocking-fingerprints format (see
     /// docs/fingerprints.md), used after the bundled ones. Repeat for several files; a later
     /// row replaces an earlier one of the same name.
@@ -157,6 +169,26 @@ pub struct FlowsArgs {
     /// Limits.
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// `tamper merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Output directories of `tamper analyze --format jsonl -o DIR` runs (one per shard).
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where to write the merged JSON Lines report: a file or `-` for standard output.
+    #[arg(short, long, value_name = "FILE|-", default_value = "-")]
+    pub output: String,
+    /// Also write the merged manifest (one line per capture) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Overwrite output files that already exist.
+    #[arg(long)]
+    pub force: bool,
+    /// Print no summary table on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// How `check` and `diff` print differences.
@@ -224,6 +256,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Flows(f) => flows(f),
         Command::Check(c) => check(c),
         Command::Diff(d) => diff(d),
+        Command::Merge(m) => merge(m),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -310,6 +343,12 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
         skip_detectors: false,
         detect,
     };
+    if let OutputTarget::Dir(d) = &target {
+        return analyze_corpus(&args, &inputs, &options, d);
+    }
+    if args.resume || args.shard.is_some() {
+        anyhow::bail!("--resume and --shard need a directory output (-o DIR/)");
+    }
     let report = pool(args.threads)?.install(|| pipeline::analyze_all(&inputs, &options));
     let found = report.findings().count();
     match &target {
@@ -320,13 +359,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
             lock.flush()?;
         }
         OutputTarget::File(p) => write_atomic(p, args.force, |w| report.write(args.format, w))?,
-        OutputTarget::Dir(d) => {
-            let names = per_capture_names(&report.captures, args.format.extension());
-            for (c, name) in report.captures.iter().zip(names) {
-                let single = Report::new(vec![c.clone()]);
-                write_atomic(&d.join(name), args.force, |w| single.write(args.format, w))?;
-            }
-        }
+        OutputTarget::Dir(_) => unreachable!("directory outputs are corpus runs"),
     }
     if let Some(p) = &args.flows {
         write_atomic(p, args.force, |w| report.write_flows(args.format, w))?;
@@ -491,6 +524,103 @@ fn diff(args: DiffArgs) -> anyhow::Result<u8> {
     })
 }
 
+/// A corpus run: one report per capture in `dir`, a manifest, `--resume` and `--shard`.
+fn analyze_corpus(
+    args: &AnalyzeArgs,
+    inputs: &[InputSource],
+    options: &Options,
+    dir: &Path,
+) -> anyhow::Result<u8> {
+    if inputs.iter().any(|i| matches!(i, InputSource::Stdin)) && args.shard.is_some() {
+        anyhow::bail!("--shard needs capture files, not standard input");
+    }
+    // What changes results: the format, the limits and the fingerprint files' contents.
+    let mut description = format!("{:?} {:?}", args.format, options.limits);
+    for f in &args.fingerprints {
+        let bytes =
+            std::fs::read(f).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?;
+        description.push_str(&crate::corpus::options_digest(&String::from_utf8_lossy(
+            &bytes,
+        )));
+    }
+    let cfg = crate::corpus::RunConfig {
+        args: &args.inputs,
+        inputs,
+        dir,
+        format: args.format,
+        options,
+        options_digest: crate::corpus::options_digest(&description),
+        shard: args.shard,
+        resume: args.resume,
+        force: args.force,
+        keep_details: args.flows.is_some() || args.diagnostics.is_some(),
+    };
+    let outcome = pool(args.threads)?.install(|| crate::corpus::run(&cfg))?;
+    let report = Report::new(outcome.details);
+    if let Some(p) = &args.flows {
+        write_atomic(p, args.force, |w| report.write_flows(args.format, w))?;
+    }
+    if let Some(p) = &args.diagnostics {
+        write_atomic(p, args.force, |w| report.write_diagnostics(w))?;
+    }
+    let found: usize = outcome.entries.values().map(|e| e.findings).sum();
+    if !args.quiet {
+        print_problems(&report, true);
+        let mut err = io::stderr().lock();
+        writeln!(
+            err,
+            "tamper: {} analyzed, {} already done (--resume), {} left to other shards",
+            outcome.analyzed, outcome.resumed, outcome.other_shards
+        )?;
+        crate::corpus::write_summary(&outcome.entries, &mut err)?;
+    }
+    Ok(if outcome.incomplete {
+        EXIT_PARTIAL
+    } else if args.fail_on_findings && found > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
+
+fn merge(args: MergeArgs) -> anyhow::Result<u8> {
+    let target = OutputTarget::from_arg(&args.output);
+    if let OutputTarget::Dir(d) = &target {
+        anyhow::bail!(
+            "`tamper merge --output` takes a file or `-`, not a directory ({})",
+            d.display()
+        );
+    }
+    let entries = match &target {
+        OutputTarget::File(p) => {
+            let mut file = AtomicFile::create(p, args.force)?;
+            let e = crate::corpus::merge(&args.dirs, file.writer())?;
+            file.commit()?;
+            e
+        }
+        _ => {
+            let stdout = io::stdout();
+            let mut lock = stdout.lock();
+            let e = crate::corpus::merge(&args.dirs, &mut lock)?;
+            lock.flush()?;
+            e
+        }
+    };
+    if let Some(p) = &args.manifest {
+        write_atomic(p, args.force, |w| {
+            crate::corpus::write_manifest(&entries, w)
+        })?;
+    }
+    if !args.quiet {
+        crate::corpus::write_summary(&entries, &mut io::stderr().lock())?;
+    }
+    Ok(if entries.values().any(|e| e.status != "complete") {
+        EXIT_PARTIAL
+    } else {
+        EXIT_OK
+    })
+}
+
 fn write_atomic(
     path: &Path,
     force: bool,
@@ -500,29 +630,6 @@ fn write_atomic(
     f(file.writer()).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     file.commit()?;
     Ok(())
-}
-
-/// File names for per-capture reports: the capture's file name plus `.tamper.<ext>`, made
-/// unique with a number when two captures share a name.
-fn per_capture_names(captures: &[CaptureReport], ext: &str) -> Vec<String> {
-    let mut seen = std::collections::BTreeMap::<String, usize>::new();
-    captures
-        .iter()
-        .map(|c| {
-            let base = Path::new(&c.name)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .filter(|n| n != "-")
-                .unwrap_or_else(|| "stdin".into());
-            let n = seen.entry(base.clone()).or_insert(0);
-            *n += 1;
-            if *n == 1 {
-                format!("{base}.tamper.{ext}")
-            } else {
-                format!("{base}.{n}.tamper.{ext}")
-            }
-        })
-        .collect()
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
