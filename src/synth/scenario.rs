@@ -275,6 +275,11 @@ impl Scenario {
         self.local_delay_ns = ns;
     }
 
+    /// How long the host at the capture point takes to react.
+    pub fn local_delay(&self) -> i64 {
+        self.local_delay_ns
+    }
+
     /// Sets the spacing of back-to-back segments of one burst (default 12 µs).
     pub fn set_segment_gap(&mut self, ns: i64) {
         self.segment_gap_ns = ns;
