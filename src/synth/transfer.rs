@@ -502,6 +502,19 @@ impl SimPacket {
             _ => 0,
         }
     }
+
+    /// The global time it is captured in a transfer from `sender`: when sent if it comes
+    /// from the capture point, when it arrived otherwise (`None`: dropped before the capture
+    /// point, or after the capture stopped at `until`).
+    pub fn captured_at(&self, sender: Side, net: &Net, until: i64) -> Option<i64> {
+        let from_capture_point = (self.from == sender) == net.capture_at_sender;
+        let t = if from_capture_point {
+            Some(self.sent_at)
+        } else {
+            self.arrived_at
+        };
+        t.filter(|t| *t <= until)
+    }
 }
 
 /// The result of a simulation.
@@ -517,21 +530,6 @@ pub struct Trace {
     pub receiver_done: Option<i64>,
     /// Global time the sender saw all the data acknowledged.
     pub sender_done: Option<i64>,
-}
-
-impl Trace {
-    /// The global time a packet is captured: when sent if its sender is at the capture
-    /// point, when it arrived otherwise (`None`: dropped before the capture point, or after
-    /// the capture stopped).
-    pub fn captured_at(&self, p: &SimPacket, sender: Side, net: &Net, until: i64) -> Option<i64> {
-        let at_capture_point = (p.from == sender) == net.capture_at_sender;
-        let t = if at_capture_point {
-            Some(p.sent_at)
-        } else {
-            p.arrived_at
-        };
-        t.filter(|t| *t <= until)
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -1399,7 +1397,7 @@ pub fn run(
     let captured: Vec<Option<i64>> = trace
         .packets
         .iter()
-        .map(|p| trace.captured_at(p, sender, &net, until))
+        .map(|p| p.captured_at(sender, &net, until))
         .collect();
     let mut order: Vec<usize> = (0..trace.packets.len())
         .filter(|&i| captured[i].is_some())
