@@ -112,6 +112,8 @@ diagnostic_kinds! {
     LimitReachedDnsJudgement = "limit_reached_dns_judgement", Info;
     /// The throttling detector holds as many transmissions as it may across flows; data of flows beyond the cap was not checked for policing.
     LimitReachedThrottlingRecords = "limit_reached_throttling_records", Info;
+    /// The throttling detector keeps as many finished flows as it may for its capture-wide comparisons (targeted throttling, plan-wide caps, slow handshakes); later flows were not compared.
+    LimitReachedThrottlingFlows = "limit_reached_throttling_flows", Info;
     /// A DNS message could not be fully parsed (truncated, bad name, compression loop); what came before the problem was used.
     DnsMessageMalformed = "dns_message_malformed", Warning;
     /// A TLS record or handshake message is malformed; TLS parsing stopped for that direction.

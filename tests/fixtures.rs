@@ -162,6 +162,9 @@ fn fixtures_match_their_ground_truth_and_expected_output() {
                 Fact::NoFinding { class } => {
                     !report.findings.iter().any(|f| f.class.as_str() == *class)
                 }
+                Fact::NoFindingKind { kind } => {
+                    !report.findings.iter().any(|f| f.kind.as_str() == *kind)
+                }
             };
             check(ok, format!("missing {}", fact.describe()));
         }

@@ -93,6 +93,12 @@ pub enum Fact {
         /// Finding class (`rst_injection`, ...).
         class: &'static str,
     },
+    /// No finding of this kind may be reported, though other kinds of its class may be
+    /// (policing of every flow, but no throttling aimed at one of them).
+    NoFindingKind {
+        /// Finding kind (`targeted_throttling`, ...).
+        kind: &'static str,
+    },
 }
 
 impl Fact {
@@ -116,6 +122,7 @@ impl Fact {
                     .join(", ")
             ),
             Fact::NoFinding { class } => format!("no `{class}` finding"),
+            Fact::NoFindingKind { kind } => format!("no `{kind}` finding"),
         }
     }
 }
@@ -4252,11 +4259,12 @@ pub fn catalogue() -> Vec<Fixture> {
     .into_iter()
     .chain(super::fixtures_tls::tls_fixtures())
     .chain(super::fixtures_blockpage::blockpage_fixtures())
+    .chain(super::fixtures_throttling::throttling_fixtures())
     .collect()
 }
 
 /// What each fixture directory holds (README section headings).
-const SECTIONS: [(&str, &str); 8] = [
+const SECTIONS: [(&str, &str); 9] = [
     (
         "capture",
         "Capture file formats, compression and damaged files",
@@ -4273,6 +4281,10 @@ const SECTIONS: [(&str, &str); 8] = [
     (
         "blockpage",
         "Blockpages, injected responses and forced redirects, with benign look-alikes",
+    ),
+    (
+        "throttling",
+        "Policing, targeted throttling, freezes and slow handshakes, with benign look-alikes",
     ),
 ];
 
@@ -4373,8 +4385,12 @@ mod tests {
             let a = (f.build)().unwrap();
             let b = (f.build)().unwrap();
             assert_eq!(a, b, "{} is not deterministic", f.path);
+            // Throttling needs transfers long enough to show a rate: real payload bytes,
+            // kept to a few hundred kilobytes.
             let limit = if f.path.starts_with("sample/") {
                 64 * 1024
+            } else if f.path.starts_with("throttling/") {
+                320 * 1024
             } else {
                 10 * 1024
             };
@@ -4458,7 +4474,7 @@ mod tests {
                             assert!(n >= 1 && n as usize <= r.frames.len(), "{p}: frame {n}");
                         }
                     }
-                    Fact::Diagnostic(_) | Fact::NoFinding { .. } => {}
+                    Fact::Diagnostic(_) | Fact::NoFinding { .. } | Fact::NoFindingKind { .. } => {}
                 }
             }
         }

@@ -15,11 +15,15 @@
 //!   cut files short.
 //! * [`scenario`]: a timeline builder that keeps TCP sequence numbers, TTLs,
 //!   IP IDs and round-trip times consistent.
+//! * [`transfer`]: a TCP bulk-transfer simulator (congestion control, loss
+//!   recovery, windows) over a policer, shaper, bottleneck, lossy or freezing
+//!   path, emitting through a scenario.
 //! * [`fixtures`]: the catalogue of committed format and decoding fixtures,
 //!   with the ground truth tamper must reproduce for each.
-//! * `fixtures_tls` and `fixtures_blockpage`: the `tls/` and `blockpage/`
-//!   groups of that catalogue (certificates; blockpages, injected responses,
-//!   forced redirects and their benign look-alikes).
+//! * `fixtures_tls`, `fixtures_blockpage` and `fixtures_throttling`: the
+//!   `tls/`, `blockpage/` and `throttling/` groups of that catalogue
+//!   (certificates; blockpages, injected responses, forced redirects; policed,
+//!   frozen and slowed transfers; each with benign look-alikes).
 //!
 //! Everything here is deterministic: the same calls give byte-identical
 //! output on every machine.
@@ -29,6 +33,7 @@
 pub mod app;
 pub mod fixtures;
 mod fixtures_blockpage;
+mod fixtures_throttling;
 mod fixtures_tls;
 pub mod link;
 pub mod packet;
@@ -36,6 +41,7 @@ pub mod packet;
 mod reference;
 pub mod rng;
 pub mod scenario;
+pub mod transfer;
 pub mod writer;
 pub mod x509;
 

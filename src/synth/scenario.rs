@@ -275,6 +275,11 @@ impl Scenario {
         self.local_delay_ns = ns;
     }
 
+    /// How long the host at the capture point takes to react.
+    pub fn local_delay(&self) -> i64 {
+        self.local_delay_ns
+    }
+
     /// Sets the spacing of back-to-back segments of one burst (default 12 µs).
     pub fn set_segment_gap(&mut self, ns: i64) {
         self.segment_gap_ns = ns;
@@ -858,8 +863,19 @@ impl TcpConn {
         }
     }
 
-    fn tsval(&self, side: Side, t: i64) -> u32 {
+    /// The TCP timestamp value `side`'s clock (1 ms per tick) shows at time `t`.
+    pub fn tsval(&self, side: Side, t: i64) -> u32 {
         self.ts_base[side.idx()].wrapping_add((t.div_euclid(MS)) as u32)
+    }
+
+    /// The timestamp value `side` echoes in its next segment (the last one it received).
+    pub fn ts_echo(&self, side: Side) -> u32 {
+        self.ts_seen[side.idx()]
+    }
+
+    /// Sets the timestamp value `side` echoes from now on.
+    pub fn set_ts_echo(&mut self, side: Side, value: u32) {
+        self.ts_seen[side.idx()] = value;
     }
 
     /// The reaction delay of `reactor` in this connection.

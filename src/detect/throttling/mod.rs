@@ -1,8 +1,21 @@
-//! Finds traffic policing in TCP flows (losses that follow a token bucket, Flach et al.,
-//! SIGCOMM 2016) and keeps per-direction records and time series for the other throttling
-//! checks; it reads packet, handshake, TLS and HTTP events only, never bytes.
+//! Finds throttling in TCP flows (policing, throttling aimed at a server name, freezes after a
+//! few kilobytes, slow handshakes) and keeps per-direction time series for plots; it reads
+//! packet, handshake, TLS and HTTP events only, never bytes, and must not report a slowdown
+//! that a bottleneck, the application, the receiver or the whole line explains.
 //!
-//! # Signal
+//! # Kinds
+//!
+//! - `tcp_policing`: below.
+//! - `transfer_freeze` (signatures.md §4.1(c), §4.3 `STALL_AFTER_N_BYTES`): judged per flow
+//!   when it ends by [`freeze::judge`]; see that module for the rule and its bounds.
+//! - `targeted_throttling` (§4.1(b), (e), (f), §4.3 `THROTTLE_TARGETED`) and `slow_handshake`
+//!   (§4.1(d), §4.3 `HANDSHAKE_SLOW`): judged when the capture ends by [`compare`], on a
+//!   summary of every finished flow ([`MAX_FLOW_SUMMARIES`]). Policed flows to several
+//!   networks at one rate are a plan-wide cap ([`compare::uniform_caps`], §4.2): their
+//!   `tcp_policing` findings (held until the end of the capture for this) get a
+//!   `capture-wide:` note and none of them can be targeted.
+//!
+//! # Signal of `tcp_policing`
 //!
 //! `tcp_policing` (signatures.md §4.1(a)): each TCP flow is cut into segments as the PD tool
 //! does (`tcp_segment.py`): a segment starts when the client sends new data after the server
@@ -58,7 +71,11 @@
 //! [`series::FlowSeries`] per direction ([`series::MAX_BINS`] bins), at most
 //! [`MAX_POLICED_KEPT`] policed segments per direction. Per capture: at most
 //! [`MAX_TOTAL_TXS`] transmissions across all records (`limit_reached_throttling_records`
-//! when reached) and the series of at most [`MAX_SERIES_KEPT`] reported directions.
+//! when reached), the series of at most [`MAX_SERIES_KEPT`] reported directions, at most
+//! [`MAX_FLOW_SUMMARIES`] finished-flow summaries (`limit_reached_throttling_flows`) and the
+//! series of at most [`MAX_CANDIDATE_SERIES`] candidate flows for the end-of-capture
+//! findings (beyond that a finding quotes no series). The freeze state of a flow remembers at
+//! most [`freeze::RECENT_DATA`] recent server segments.
 //!
 //! # Fixtures
 //!
@@ -67,12 +84,16 @@
 //! simulated transfers through a policer and a shaper, captured at either end, in
 //! `tests/policing.rs`.
 
+pub mod compare;
+pub mod freeze;
 pub mod policing;
 pub mod record;
 pub mod series;
 
 use std::collections::BTreeMap;
 
+use self::compare::{FlowSummary, Opening};
+use self::freeze::FreezeTrack;
 use self::policing::{Analysis, Outcome};
 use self::record::{Budget, RecordState, SegmentRecord};
 use self::series::FlowSeries;
@@ -90,8 +111,23 @@ use crate::time::{Span, Timestamp};
 /// Losses that follow a token bucket: a policer.
 pub const TCP_POLICING: FindingKind = FindingKind::new("tcp_policing", FindingClass::Throttling);
 
+/// A flow with a trigger held far below comparable flows to the same network.
+pub const TARGETED_THROTTLING: FindingKind =
+    FindingKind::new("targeted_throttling", FindingClass::Throttling);
+/// Server data stopped at a plateau of a few kilobytes with the connection still open.
+pub const TRANSFER_FREEZE: FindingKind =
+    FindingKind::new("transfer_freeze", FindingClass::Throttling);
+/// An opening exchange far slower than the same server's others, with losses.
+pub const SLOW_HANDSHAKE: FindingKind =
+    FindingKind::new("slow_handshake", FindingClass::Throttling);
+
 /// Every kind this detector emits.
-pub const KINDS: [FindingKind; 1] = [TCP_POLICING];
+pub const KINDS: [FindingKind; 4] = [
+    TCP_POLICING,
+    TARGETED_THROTTLING,
+    TRANSFER_FREEZE,
+    SLOW_HANDSHAKE,
+];
 
 const NAME: &str = "throttling";
 
@@ -104,14 +140,16 @@ pub const MAX_POLICED_KEPT: usize = 8;
 pub const MAX_SERIES_KEPT: usize = 64;
 /// Segment verdicts kept for [`Throttling::verdicts`].
 pub const MAX_VERDICTS_KEPT: usize = 4096;
+/// Finished flows summarised for the comparisons at the end of the capture (about 200
+/// bytes each); later flows are not compared (`limit_reached_throttling_flows`).
+pub const MAX_FLOW_SUMMARIES: usize = 65_536;
+/// Series of flows that may become targeted-throttling or slow-handshake findings, kept
+/// until the end of the capture.
+pub const MAX_CANDIDATE_SERIES: usize = 256;
 /// At most this many bins of the series are quoted in a finding.
 const SERIES_BINS_QUOTED: usize = 32;
 /// Fewer acknowledgment or echo samples than this: the handshake RTT stands in as well.
 const MIN_RTT_SAMPLES: usize = 2;
-/// The rate the Russian throttling of Twitter converged to (Xue et al., IMC 2021), kbit/s.
-const TWITTER_2021_KBPS: (f64, f64) = (130.0, 150.0);
-/// Margin around that range for the note.
-const TWITTER_2021_MARGIN: f64 = 0.10;
 
 /// Where the RTT samples of an analysis came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,6 +189,9 @@ pub struct SegmentResult {
     pub first_loss_offset: u64,
     /// The record hit its cap; later data was not analysed.
     pub truncated: bool,
+    /// The transmissions that repaired the first and the last loss (what Wireshark marks as
+    /// retransmissions).
+    pub repairs: (Option<FrameNumber>, Option<FrameNumber>),
 }
 
 /// The verdict on one direction of one segment, for tests and comparisons with PD's output.
@@ -205,6 +246,27 @@ struct FlowState {
     segment_started: bool,
     server_data_in_segment: bool,
     trigger: Option<(&'static str, String, Vec<FrameNumber>)>,
+    freeze: FreezeTrack,
+    opening: OpeningTrack,
+}
+
+/// The opening exchange as it happens.
+#[derive(Default)]
+struct OpeningTrack {
+    client: Option<(Timestamp, FrameNumber)>,
+    server: Option<(Timestamp, FrameNumber)>,
+    /// The client spoke again after the answer: the opening is over.
+    done: bool,
+    client_retransmissions: u32,
+    server_losses: u32,
+    server_segments: u32,
+    server_bytes: u64,
+}
+
+/// A policing finding waiting for the capture-wide comparison.
+struct PendingPolicing {
+    summary: Option<usize>,
+    builder: FindingBuilder,
 }
 
 /// The throttling detector.
@@ -212,6 +274,10 @@ pub struct Throttling {
     flows: BTreeMap<FlowId, FlowState>,
     budget: Budget,
     budget_reported: bool,
+    summaries: Vec<FlowSummary>,
+    summaries_reported: bool,
+    candidate_series: BTreeMap<usize, FlowSeries>,
+    pending: Vec<PendingPolicing>,
     series: BTreeMap<(FlowId, Direction), FlowSeries>,
     verdicts: Vec<SegmentVerdict>,
     second_cutoff: Option<usize>,
@@ -235,6 +301,10 @@ impl Throttling {
             flows: BTreeMap::new(),
             budget: Budget::new(max_txs),
             budget_reported: false,
+            summaries: Vec::new(),
+            summaries_reported: false,
+            candidate_series: BTreeMap::new(),
+            pending: Vec::new(),
             series: BTreeMap::new(),
             verdicts: Vec::new(),
             second_cutoff: None,
@@ -269,12 +339,15 @@ impl Throttling {
         sink: &mut FindingSink,
     ) {
         let Some(seg) = p.tcp else { return };
-        if seg.flags.rst() {
-            return;
-        }
         let id = flow.record.id;
         let budget = &mut self.budget;
         let state = self.flows.entry(id).or_default();
+        if seg.flags.rst() || seg.flags.fin() {
+            state.freeze.closed = true;
+        }
+        if seg.flags.rst() {
+            return;
+        }
         let d = p.dir;
         let r = d.reverse();
         // Acknowledgments first: they belong to the data of the other direction, and the
@@ -308,6 +381,8 @@ impl Throttling {
                 seg.class,
                 SeqClass::KeepAlive | SeqClass::OutOfWindow | SeqClass::NoData
             );
+        track_freeze(state, tcp, p, &seg, carries_data);
+        track_opening(state, p, &seg, carries_data);
         // A new segment: the client sends new data after the server sent data, and (ours) the
         // client has acknowledged all of it: a new request, not a control message sent in the
         // middle of a response (an HTTP/2 WINDOW_UPDATE would otherwise cut a download into
@@ -463,14 +538,284 @@ impl Detector for Throttling {
             &mut self.verdicts,
             self.second_cutoff,
         );
+        if let Some(f) = freeze_finding(flow, tcp, &state) {
+            sink.push(f);
+            self.keep_series(flow.record.id, Direction::ServerToClient, &state);
+        }
+        let summary = self.summarise(flow, tcp, &state, sink);
         for d in [Direction::ClientToServer, Direction::ServerToClient] {
-            let Some(f) = policing_finding(flow, &state, d) else {
+            let Some(builder) = policing_finding(flow, &state, d) else {
                 continue;
             };
+            self.keep_series(flow.record.id, d, &state);
+            // Server data waits for the capture-wide comparison (a plan-wide cap is noted);
+            // the client's data has nothing to compare with.
+            if d == Direction::ServerToClient && summary.is_some() {
+                self.pending.push(PendingPolicing { summary, builder });
+            } else {
+                sink.push(builder.build());
+            }
+        }
+    }
+
+    fn finish(&mut self, sink: &mut FindingSink) {
+        let caps = compare::uniform_caps(&self.summaries);
+        for pending in std::mem::take(&mut self.pending) {
+            let mut b = pending.builder;
+            if let Some(cap) = pending
+                .summary
+                .and_then(|i| caps.iter().find(|c| c.members.contains(&i)))
+            {
+                b = b.evidence(Evidence::Note {
+                    text: uniform_cap_text(cap),
+                    frames: Vec::new(),
+                });
+            }
+            sink.push(b.build());
+        }
+        for t in compare::targeted(&self.summaries, &caps) {
+            let f = targeted_finding(&self.summaries, &t, self.candidate_series.get(&t.suspect));
             sink.push(f);
-            if self.series.len() < MAX_SERIES_KEPT {
-                self.series
-                    .insert((flow.record.id, d), state.dirs[d.index()].series.clone());
+            if let Some(series) = self.candidate_series.get(&t.suspect) {
+                if self.series.len() < MAX_SERIES_KEPT {
+                    let id = self.summaries[t.suspect].flow.id;
+                    self.series
+                        .insert((id, Direction::ServerToClient), series.clone());
+                }
+            }
+        }
+        for slow in compare::slow_openings(&self.summaries) {
+            sink.push(slow_handshake_finding(&self.summaries, &slow));
+            if let Some(series) = self.candidate_series.get(&slow.flow) {
+                if self.series.len() < MAX_SERIES_KEPT {
+                    let id = self.summaries[slow.flow].flow.id;
+                    self.series
+                        .insert((id, Direction::ServerToClient), series.clone());
+                }
+            }
+        }
+    }
+}
+
+impl Throttling {
+    fn keep_series(&mut self, id: FlowId, d: Direction, state: &FlowState) {
+        if self.series.len() < MAX_SERIES_KEPT {
+            self.series
+                .insert((id, d), state.dirs[d.index()].series.clone());
+        }
+    }
+
+    /// Summarises a finished flow for the comparisons; `None` when it carried no server
+    /// data or the summaries are full.
+    fn summarise(
+        &mut self,
+        flow: &FlowView<'_>,
+        tcp: &TcpConn,
+        state: &FlowState,
+        sink: &mut FindingSink,
+    ) -> Option<usize> {
+        let server = &state.dirs[Direction::ServerToClient.index()];
+        if server.series.total_bytes == 0 {
+            return None;
+        }
+        if self.summaries.len() >= MAX_FLOW_SUMMARIES {
+            if !self.summaries_reported {
+                self.summaries_reported = true;
+                sink.diagnostic(
+                    DiagnosticKind::LimitReachedThrottlingFlows,
+                    Some(flow.record.id.first_frame),
+                    format!(
+                        "flow {}: the throttling detector keeps {MAX_FLOW_SUMMARIES} finished flows for its capture-wide comparisons (targeted throttling, plan-wide caps, slow handshakes); later flows are not compared",
+                        flow.record.id
+                    ),
+                );
+            }
+            return None;
+        }
+        let losses: u32 = server
+            .series
+            .bins
+            .iter()
+            .fold(0u32, |a, b| a.saturating_add(b.losses));
+        let policed_bps = server.policed.first().map(|p| p.analysis.rate_bps);
+        let o = &state.opening;
+        let opening = match (o.client, o.server) {
+            (Some(client), Some(server)) => Some(Opening {
+                client,
+                server,
+                client_retransmissions: o.client_retransmissions,
+                server_losses: o.server_losses,
+                server_segments: o.server_segments,
+                server_bytes: o.server_bytes,
+            }),
+            _ => None,
+        };
+        let trigger = state
+            .trigger
+            .as_ref()
+            .map(|(k, v, frames)| (*k, v.clone(), frames.first().copied()));
+        let idx = self.summaries.len();
+        let candidate = trigger.is_some()
+            && (policed_bps.is_some()
+                || losses >= compare::MIN_SUSPECT_LOSSES
+                || opening.is_some_and(|o| o.losses() > 0));
+        if candidate && self.candidate_series.len() < MAX_CANDIDATE_SERIES {
+            self.candidate_series.insert(idx, server.series.clone());
+        }
+        self.summaries.push(FlowSummary {
+            flow: flow.flow_ref(),
+            trigger,
+            bytes: server.series.total_bytes,
+            first_data: server.series.first_data,
+            last_data: server.series.last_data,
+            losses,
+            policed_bps,
+            opening,
+            rtt: tcp.handshake.rtt,
+        });
+        Some(idx)
+    }
+}
+
+/// The transmission after `loss` that carries its first byte again.
+fn repair_of(input: &[policing::Tx], loss: Option<usize>) -> Option<FrameNumber> {
+    let i = loss?;
+    let lost = input.get(i)?;
+    input
+        .iter()
+        .skip(i + 1)
+        .find(|t| t.seq <= lost.seq && lost.seq < t.seq.saturating_add(u64::from(t.len)))
+        .map(|t| t.frame)
+}
+
+/// Follows what happens after the server's last delivered data (see [`freeze`]).
+fn track_freeze(
+    state: &mut FlowState,
+    tcp: &TcpConn,
+    p: &PacketInfo,
+    seg: &crate::proto::tcp::TcpSegment,
+    carries_data: bool,
+) {
+    let at = (p.ts, p.frame);
+    let fz = &mut state.freeze;
+    match p.dir {
+        Direction::ClientToServer => {
+            let mut progressed = false;
+            if seg.flags.ack() && !seg.flags.syn() {
+                let shift = tcp
+                    .half(Direction::ClientToServer)
+                    .window_scale
+                    .unwrap_or(0)
+                    .min(14);
+                let window = u64::from(seg.window) << shift;
+                progressed = fz.client_ack(seg.ack, window, at);
+            }
+            if !progressed {
+                fz.after.client_packets = fz.after.client_packets.saturating_add(1);
+            }
+            if seg.class == SeqClass::KeepAlive {
+                fz.after.keepalives = fz.after.keepalives.saturating_add(1);
+                fz.after.first_keepalive.get_or_insert(at);
+                fz.after.last_keepalive = Some(at);
+            }
+            if carries_data {
+                if matches!(
+                    seg.class,
+                    SeqClass::Retransmission | SeqClass::PartialRetransmission
+                ) {
+                    fz.after.client_retransmissions =
+                        fz.after.client_retransmissions.saturating_add(1);
+                    fz.after.first_client_retransmission.get_or_insert(p.frame);
+                }
+                if seg.advance > 0 {
+                    let end = SeqNumber(seg.seq).wrapping_add(p.payload_len).0;
+                    if fz
+                        .client_next
+                        .is_none_or(|n| SeqNumber(end).diff(SeqNumber(n)) > 0)
+                    {
+                        fz.client_next = Some(end);
+                    }
+                }
+            }
+        }
+        Direction::ServerToClient => {
+            fz.after.server_packets = fz.after.server_packets.saturating_add(1);
+            if seg.flags.ack()
+                && fz
+                    .client_acked
+                    .is_none_or(|a| SeqNumber(seg.ack).diff(SeqNumber(a)) > 0)
+            {
+                fz.client_acked = Some(seg.ack);
+            }
+            if carries_data {
+                fz.after.server_data = fz.after.server_data.saturating_add(1);
+                if matches!(
+                    seg.class,
+                    SeqClass::Retransmission | SeqClass::PartialRetransmission
+                ) {
+                    fz.after.server_retransmissions =
+                        fz.after.server_retransmissions.saturating_add(1);
+                    fz.after.first_server_retransmission.get_or_insert(at);
+                    fz.after.last_server_retransmission = Some(at);
+                }
+                if seg.advance > 0 {
+                    fz.server_new_data(SeqNumber(seg.seq).wrapping_add(p.payload_len).0, at);
+                }
+            } else if !seg.flags.syn() {
+                if let Some(acked) = fz.acked {
+                    let past = SeqNumber(seg.seq).diff(SeqNumber(acked));
+                    if past > 0 {
+                        fz.after.server_seq_beyond = fz.after.server_seq_beyond.saturating_add(1);
+                        fz.after
+                            .first_seq_beyond
+                            .get_or_insert((p.frame, u64::try_from(past).unwrap_or(0)));
+                    }
+                }
+            }
+        }
+    }
+    fz.after.last_packet = Some(at);
+}
+
+/// Follows the opening exchange: the client's first data, the server's first answer, and the
+/// losses in between (until the client speaks again).
+fn track_opening(
+    state: &mut FlowState,
+    p: &PacketInfo,
+    seg: &crate::proto::tcp::TcpSegment,
+    carries_data: bool,
+) {
+    let o = &mut state.opening;
+    if !carries_data || o.done {
+        return;
+    }
+    let repeat = matches!(
+        seg.class,
+        SeqClass::Retransmission | SeqClass::PartialRetransmission
+    );
+    match p.dir {
+        Direction::ClientToServer => {
+            if o.client.is_none() {
+                o.client = Some((p.ts, p.frame));
+            } else if o.server.is_none() {
+                if repeat {
+                    o.client_retransmissions = o.client_retransmissions.saturating_add(1);
+                }
+            } else if seg.advance > 0 {
+                o.done = true;
+            }
+        }
+        Direction::ServerToClient => {
+            if o.client.is_none() {
+                // The server spoke first (SMTP, SSH banners): no opening to time.
+                o.done = true;
+                return;
+            }
+            o.server.get_or_insert((p.ts, p.frame));
+            o.server_segments = o.server_segments.saturating_add(1);
+            o.server_bytes = o.server_bytes.saturating_add(u64::from(p.payload_len));
+            if repeat || seg.class == SeqClass::AfterGap {
+                o.server_losses = o.server_losses.saturating_add(1);
             }
         }
     }
@@ -579,6 +924,10 @@ fn finish_segment(
                     .first_loss
                     .and_then(|i| input.get(i))
                     .map_or(0, |t| t.seq);
+                let repairs = (
+                    repair_of(&input, analysis.first_loss),
+                    repair_of(&input, analysis.last_loss),
+                );
                 ds.policed.push(SegmentResult {
                     segment,
                     first_loss: at(analysis.first_loss),
@@ -587,6 +936,7 @@ fn finish_segment(
                     truncated: rec.full(),
                     rtt_source,
                     analysis,
+                    repairs,
                 });
             }
         }
@@ -632,7 +982,7 @@ fn policing_finding(
     flow: &FlowView<'_>,
     state: &FlowState,
     d: Direction,
-) -> Option<crate::finding::Finding> {
+) -> Option<FindingBuilder> {
     let ds = &state.dirs[d.index()];
     let main = ds.policed.first()?;
     let a = &main.analysis;
@@ -827,8 +1177,15 @@ fn policing_finding(
             frames: Vec::new(),
         });
     }
-    let (lo, hi) = TWITTER_2021_KBPS;
-    if kbps >= lo * (1.0 - TWITTER_2021_MARGIN) && kbps <= hi * (1.0 + TWITTER_2021_MARGIN) {
+    if let (Some(f1), Some(f2)) = main.repairs {
+        notes.push(Evidence::Note {
+            text: format!(
+                "the first loss was repaired by the retransmission in frame {f1}, the last by frame {f2} (Wireshark marks these as retransmissions)"
+            ),
+            frames: vec![f1, f2],
+        });
+    }
+    if compare::near_twitter_cap(kbps) {
         notes.push(Evidence::Note {
             text: "the rate matches the 130-150 kbit/s to which Russia throttled Twitter in 2021 (Xue et al., IMC 2021)".to_string(),
             frames: Vec::new(),
@@ -871,7 +1228,7 @@ fn policing_finding(
     if let Some((t, _)) = main.first_loss {
         b = b.at(t);
     }
-    Some(b.build())
+    Some(b)
 }
 
 fn ratio_pct(a: usize, b: usize) -> f64 {
@@ -880,4 +1237,433 @@ fn ratio_pct(a: usize, b: usize) -> f64 {
     } else {
         a as f64 * 100.0 / b as f64
     }
+}
+
+fn kbps(bps: f64) -> f64 {
+    bps / 1000.0
+}
+
+fn uniform_cap_text(cap: &compare::UniformCap) -> String {
+    format!(
+        "capture-wide: {} flows to {} different server networks are policed at {:.0}-{:.0} kbit/s (within {:.0} % of one another): a cap on the subscriber's line or plan, not aimed at this server (no targeted throttling is reported for them)",
+        cap.members.len(),
+        cap.networks,
+        kbps(cap.range_bps.0),
+        kbps(cap.range_bps.1),
+        compare::SAME_RATE * 100.0
+    )
+}
+
+fn freeze_finding(
+    flow: &FlowView<'_>,
+    tcp: &TcpConn,
+    state: &FlowState,
+) -> Option<crate::finding::Finding> {
+    let at_client = match tcp.handshake.vantage? {
+        Vantage::Client => true,
+        Vantage::Server => false,
+        Vantage::Middle => return None,
+    };
+    let server_base = tcp.half(Direction::ServerToClient).isn?.wrapping_add(1).0;
+    let cx = freeze::Context {
+        at_client,
+        server_base,
+        server_next: state.dirs[Direction::ServerToClient.index()].next_seq,
+        rtt: tcp.handshake.rtt,
+        mss: u64::from(tcp.half(Direction::ServerToClient).mss.unwrap_or(536)),
+    };
+    let v = freeze::judge(&state.freeze, &cx)?;
+    let a = &state.freeze.after;
+    let confidence = match v.strength {
+        freeze::Strength::Strong => Confidence::High,
+        freeze::Strength::Weak => Confidence::Medium,
+    };
+    let (t_last, f_last) = v.last_delivered;
+    let summary = format!(
+        "Transfer froze after {} bytes from the server: nothing more was delivered for {:.1} s, with no FIN or RST, while the connection stayed open ({})",
+        v.plateau,
+        v.stalled_for.as_secs_f64(),
+        if at_client { "seen at the client" } else { "seen at the server" }
+    );
+    let mut b = FindingBuilder::new(NAME, TRANSFER_FREEZE, confidence, flow.flow_ref(), summary);
+    if let Some((kind, value, frames)) = &state.trigger {
+        b = b.trigger(kind, value.clone(), frames.first().copied());
+    }
+    let last_frame = a.last_packet.map(|(_, f)| f);
+    b = b
+        .evidence(measurement(
+            "plateau_bytes",
+            v.plateau as f64,
+            "bytes",
+            Some((
+                freeze::MAX_PLATEAU as f64,
+                format!(
+                    "judged between {} and {} bytes (signatures.md §4.3)",
+                    freeze::MIN_PLATEAU,
+                    freeze::MAX_PLATEAU
+                ),
+            )),
+            vec![f_last],
+        ))
+        .evidence(measurement(
+            "stalled_for",
+            v.stalled_for.as_millis_f64(),
+            "ms",
+            Some((
+                v.rto.as_millis_f64() * freeze::RTO_MULTIPLE as f64,
+                format!(
+                    "minimum: {} retransmission timeouts of {:.0} ms",
+                    freeze::RTO_MULTIPLE,
+                    v.rto.as_millis_f64()
+                ),
+            )),
+            last_frame.into_iter().collect(),
+        ))
+        .evidence(measurement(
+            "bytes_sent_past_plateau",
+            v.outstanding as f64,
+            "bytes",
+            None,
+            Vec::new(),
+        ))
+        .evidence(measurement(
+            "client_packets_after",
+            f64::from(a.client_packets),
+            "packets",
+            None,
+            Vec::new(),
+        ))
+        .evidence(measurement(
+            "client_keepalives_after",
+            f64::from(a.keepalives),
+            "packets",
+            None,
+            [a.first_keepalive, a.last_keepalive]
+                .iter()
+                .flatten()
+                .map(|&(_, f)| f)
+                .collect(),
+        ))
+        .evidence(measurement(
+            "server_packets_after",
+            f64::from(a.server_packets),
+            "packets",
+            None,
+            Vec::new(),
+        ))
+        .evidence(measurement(
+            "server_retransmissions_after",
+            f64::from(a.server_retransmissions),
+            "segments",
+            Some((
+                f64::from(freeze::MIN_SERVER_RETRANSMISSIONS),
+                "minimum when seen at the server".into(),
+            )),
+            [a.first_server_retransmission, a.last_server_retransmission]
+                .iter()
+                .flatten()
+                .map(|&(_, f)| f)
+                .collect(),
+        ));
+    if let Some(rtt) = tcp.handshake.rtt {
+        b = b.evidence(measurement(
+            "handshake_rtt",
+            rtt.as_millis_f64(),
+            "ms",
+            None,
+            Vec::new(),
+        ));
+    }
+    b = b
+        .evidence(Evidence::Note {
+            text: format!("last delivered server data in frame {f_last}; {}", v.sign),
+            frames: vec![f_last],
+        })
+        .evidence(Evidence::Note {
+            text: format!(
+                "time series from the server: {}",
+                state.dirs[Direction::ServerToClient.index()]
+                    .series
+                    .render(SERIES_BINS_QUOTED)
+            ),
+            frames: Vec::new(),
+        });
+    if let Some((_, f)) = a.first_seq_beyond.map(|(f, past)| (past, f)) {
+        b = b.frames([f]);
+    }
+    Some(b.at(t_last).build())
+}
+
+fn comparison_text(s: &FlowSummary) -> String {
+    let trigger = s
+        .trigger
+        .as_ref()
+        .map_or_else(|| "no trigger".to_string(), |(k, v, _)| format!("{k} {v}"));
+    format!(
+        "flow {} ({}, {}): {} bytes at {:.0} kbit/s{}",
+        s.flow.id,
+        s.flow.server,
+        trigger,
+        s.bytes,
+        kbps(s.rate_bps()),
+        s.first_data.map_or_else(String::new, |(_, f)| format!(
+            ", first server data in frame {f}"
+        ))
+    )
+}
+
+fn targeted_finding(
+    summaries: &[FlowSummary],
+    t: &compare::Targeted,
+    series: Option<&FlowSeries>,
+) -> crate::finding::Finding {
+    let s = &summaries[t.suspect];
+    let (kind, value, frame) = s.trigger.clone().unwrap_or(("sni", String::new(), None));
+    let rate = kbps(t.rate_bps);
+    // Policed and far below comparable flows: high. Far below them without a policing
+    // verdict: medium. Policed at the known cap with nothing to compare: low (a plan capped at
+    // that rate would look the same).
+    let confidence = match (t.cap_only, s.policed_bps.is_some()) {
+        (false, true) => Confidence::High,
+        (false, false) => Confidence::Medium,
+        (true, _) => Confidence::Low,
+    };
+    let summary = if t.cap_only {
+        format!(
+            "Throttling aimed at {value}: the server's data is policed at {rate:.0} kbit/s, the level of the 2021 Russian throttling of Twitter; no comparable flow in the capture to compare with"
+        )
+    } else {
+        format!(
+            "Throttling aimed at {value}: the server's data arrives at {rate:.0} kbit/s, {:.0} times slower than {} comparable flow(s) to the same network at the same time ({:.0} kbit/s)",
+            t.ratio,
+            t.comparisons.len(),
+            kbps(t.comparison_bps)
+        )
+    };
+    let mut b = FindingBuilder::new(NAME, TARGETED_THROTTLING, confidence, s.flow, summary)
+        .trigger(kind, value, frame);
+    b = b
+        .evidence(measurement(
+            "rate",
+            rate,
+            "kbit/s",
+            (!t.cap_only).then(|| {
+                (
+                    kbps(t.comparison_bps),
+                    "median rate of the comparison flows".to_string(),
+                )
+            }),
+            Vec::new(),
+        ))
+        .evidence(measurement(
+            "bytes",
+            s.bytes as f64,
+            "bytes",
+            None,
+            Vec::new(),
+        ))
+        .evidence(measurement(
+            "transfer_duration",
+            s.duration().as_millis_f64(),
+            "ms",
+            None,
+            [s.first_data, s.last_data]
+                .iter()
+                .flatten()
+                .map(|&(_, f)| f)
+                .collect(),
+        ))
+        .evidence(measurement(
+            "loss_signals",
+            f64::from(s.losses),
+            "signals",
+            Some((
+                f64::from(compare::MIN_SUSPECT_LOSSES),
+                "minimum unless policed".into(),
+            )),
+            Vec::new(),
+        ));
+    if !t.cap_only {
+        b = b
+            .evidence(measurement(
+                "slowdown",
+                t.ratio,
+                "x",
+                Some((
+                    compare::TARGETED_RATIO,
+                    "minimum (OONI dd-007, signatures.md §4.3)".into(),
+                )),
+                Vec::new(),
+            ))
+            .evidence(measurement(
+                "comparison_flows",
+                t.comparisons.len() as f64,
+                "flows",
+                None,
+                Vec::new(),
+            ));
+        for &j in t.comparisons.iter().take(compare::COMPARISONS_QUOTED) {
+            let o = &summaries[j];
+            b = b.evidence(Evidence::Note {
+                text: format!("comparison {}", comparison_text(o)),
+                frames: o.first_data.map(|(_, f)| f).into_iter().collect(),
+            });
+        }
+        if t.comparisons.len() > compare::COMPARISONS_QUOTED {
+            b = b.evidence(Evidence::Note {
+                text: format!(
+                    "{} more comparison flows not listed",
+                    t.comparisons.len() - compare::COMPARISONS_QUOTED
+                ),
+                frames: Vec::new(),
+            });
+        }
+    } else {
+        b = b.evidence(Evidence::Note {
+            text: "no flow to the same network of similar size at the same time: without a comparison only the rate points at the known cap, so the confidence is low".into(),
+            frames: Vec::new(),
+        });
+    }
+    b = b.evidence(Evidence::Note {
+        text: match s.policed_bps {
+            Some(_) => "the server's data was also found policed (tcp_policing): losses follow a token bucket".into(),
+            None => "the server's data was not found policed; the rate is its bytes over the time from its first to its last data".into(),
+        },
+        frames: Vec::new(),
+    });
+    if compare::near_twitter_cap(rate) {
+        b = b.evidence(Evidence::Note {
+            text: "the rate matches the 130-150 kbit/s to which Russia throttled Twitter in 2021 (Xue et al., IMC 2021)".into(),
+            frames: Vec::new(),
+        });
+    }
+    if let Some(series) = series {
+        b = b.evidence(Evidence::Note {
+            text: format!(
+                "time series from the server: {}",
+                series.render(SERIES_BINS_QUOTED)
+            ),
+            frames: Vec::new(),
+        });
+    }
+    if let Some((t0, _)) = s.first_data {
+        b = b.at(t0);
+    }
+    b.build()
+}
+
+fn slow_handshake_finding(
+    summaries: &[FlowSummary],
+    slow: &compare::SlowOpening,
+) -> crate::finding::Finding {
+    let s = &summaries[slow.flow];
+    // `slow_openings` only returns flows with an opening and a trigger.
+    let o = s.opening.unwrap_or(Opening {
+        client: (Timestamp::EPOCH, s.flow.id.first_frame),
+        server: (Timestamp::EPOCH, s.flow.id.first_frame),
+        client_retransmissions: 0,
+        server_losses: 0,
+        server_segments: 0,
+        server_bytes: 0,
+    });
+    let (kind, value, frame) = s.trigger.clone().unwrap_or(("sni", String::new(), None));
+    let what = if kind == "sni" {
+        "TLS handshake"
+    } else {
+        "first response"
+    };
+    let d = o.duration();
+    let ratio = if slow.median.as_nanos() > 0 {
+        d.as_secs_f64() / slow.median.as_secs_f64()
+    } else {
+        f64::INFINITY
+    };
+    let summary = format!(
+        "Slow {what} for {value}: the server's first answer came {:.0} ms after the client's first data, {} the median of {} other connection(s) to the same server ({:.0} ms), with {} loss(es) on the way",
+        d.as_millis_f64(),
+        if ratio.is_finite() {
+            format!("{ratio:.0} times")
+        } else {
+            "far above".to_string()
+        },
+        slow.others.len(),
+        slow.median.as_millis_f64(),
+        o.losses()
+    );
+    let mut b = FindingBuilder::new(NAME, SLOW_HANDSHAKE, Confidence::Medium, s.flow, summary)
+        .trigger(kind, value, frame);
+    b = b
+        .evidence(Evidence::Timing {
+            what: "first_answer_after_first_data".into(),
+            delta_ms: round3(d.as_millis_f64()),
+            from_frame: o.client.1,
+            to_frame: o.server.1,
+            reference: Some(format!(
+                "median of {} other openings to the same server",
+                slow.others.len()
+            )),
+            reference_ms: Some(round3(slow.median.as_millis_f64())),
+        })
+        .evidence(measurement(
+            "slowdown",
+            if ratio.is_finite() { ratio } else { 0.0 },
+            "x",
+            Some((
+                compare::HANDSHAKE_RATIO,
+                format!(
+                    "minimum (signatures.md §4.3), and at least {} ms",
+                    compare::HANDSHAKE_MIN.as_millis_f64()
+                ),
+            )),
+            Vec::new(),
+        ))
+        .evidence(measurement(
+            "client_retransmissions",
+            f64::from(o.client_retransmissions),
+            "segments",
+            None,
+            Vec::new(),
+        ))
+        .evidence(measurement(
+            "server_loss_signals",
+            f64::from(o.server_losses),
+            "signals",
+            None,
+            Vec::new(),
+        ))
+        .evidence(measurement(
+            "server_segments_in_opening",
+            f64::from(o.server_segments),
+            "segments",
+            Some((o.server_bytes as f64, "bytes they carried".into())),
+            Vec::new(),
+        ));
+    if let Some(rtt) = s.rtt {
+        b = b.evidence(measurement(
+            "handshake_rtt",
+            rtt.as_millis_f64(),
+            "ms",
+            None,
+            Vec::new(),
+        ));
+    }
+    for &j in slow.others.iter().take(compare::COMPARISONS_QUOTED) {
+        let x = &summaries[j];
+        if let Some(xo) = x.opening {
+            b = b.evidence(Evidence::Note {
+                text: format!(
+                    "comparison flow {} ({}): answered after {:.0} ms (frames {} to {})",
+                    x.flow.id,
+                    x.trigger
+                        .as_ref()
+                        .map_or_else(String::new, |(k, v, _)| format!("{k} {v}")),
+                    xo.duration().as_millis_f64(),
+                    xo.client.1,
+                    xo.server.1
+                ),
+                frames: Vec::new(),
+            });
+        }
+    }
+    b.at(o.client.0).build()
 }
