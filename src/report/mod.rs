@@ -6,6 +6,8 @@ mod csv_out;
 mod jsonl;
 mod markdown;
 mod output;
+#[cfg(feature = "parquet")]
+mod parquet_out;
 
 use std::io;
 
@@ -29,6 +31,9 @@ pub enum ReportFormat {
     Csv,
     /// Markdown: a readable summary per capture.
     Markdown,
+    /// Parquet: a findings table (and a flows table with `--flows`), for DuckDB or Spark.
+    #[cfg(feature = "parquet")]
+    Parquet,
 }
 
 impl ReportFormat {
@@ -38,6 +43,8 @@ impl ReportFormat {
             ReportFormat::Jsonl => "jsonl",
             ReportFormat::Csv => "csv",
             ReportFormat::Markdown => "md",
+            #[cfg(feature = "parquet")]
+            ReportFormat::Parquet => "parquet",
         }
     }
 }
@@ -284,14 +291,19 @@ impl Report {
             ReportFormat::Jsonl => jsonl::write_findings(self, out),
             ReportFormat::Csv => csv_out::write_findings(self, out),
             ReportFormat::Markdown => markdown::write(self, out),
+            #[cfg(feature = "parquet")]
+            ReportFormat::Parquet => parquet_out::write_findings(self, out),
         }
     }
 
-    /// Writes the flow list: CSV for CSV and Markdown reports, JSON Lines otherwise.
+    /// Writes the flow list: CSV for CSV and Markdown reports, a Parquet table for Parquet
+    /// reports, JSON Lines otherwise.
     pub fn write_flows(&self, format: ReportFormat, out: &mut dyn io::Write) -> io::Result<()> {
         match format {
             ReportFormat::Jsonl => jsonl::write_flows(self, out),
             ReportFormat::Csv | ReportFormat::Markdown => csv_out::write_flows(self, out),
+            #[cfg(feature = "parquet")]
+            ReportFormat::Parquet => parquet_out::write_flows(self, out),
         }
     }
 
