@@ -13,6 +13,7 @@
 //!    review the diff, and document the kinds in `docs/findings.md`.
 
 pub mod addresses;
+pub mod blackhole;
 pub mod blockpage;
 pub mod devices;
 pub mod dns_injection;
@@ -92,6 +93,7 @@ pub fn all_detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
             config.fingerprints.clone(),
         )),
         Box::new(blockpage::Blockpage::new(config.fingerprints.clone())),
+        Box::new(blackhole::Blackhole::default()),
     ]
 }
 
@@ -100,5 +102,6 @@ pub fn all_kinds() -> Vec<FindingKind> {
     let mut kinds = rst_injection::KINDS.to_vec();
     kinds.extend(dns_injection::KINDS);
     kinds.extend(blockpage::KINDS);
+    kinds.extend(blackhole::KINDS);
     kinds
 }
