@@ -112,6 +112,10 @@ diagnostic_kinds! {
     LimitReachedDnsJudgement = "limit_reached_dns_judgement", Info;
     /// The throttling detector holds as many transmissions as it may across flows; data of flows beyond the cap was not checked for policing.
     LimitReachedThrottlingRecords = "limit_reached_throttling_records", Info;
+    /// More TCP flows than the blackhole detector keeps until the end of the capture; later flows were not judged for silent drops.
+    LimitReachedBlackholeFlows = "limit_reached_blackhole_flows", Info;
+    /// Flows went unanswered and no flow in the capture was answered: the capture may hold one direction of traffic only, so silent drops cannot be judged.
+    CaptureOneDirectional = "capture_one_directional", Warning;
     /// A DNS message could not be fully parsed (truncated, bad name, compression loop); what came before the problem was used.
     DnsMessageMalformed = "dns_message_malformed", Warning;
     /// A TLS record or handshake message is malformed; TLS parsing stopped for that direction.

@@ -17,9 +17,11 @@
 //!   IP IDs and round-trip times consistent.
 //! * [`fixtures`]: the catalogue of committed format and decoding fixtures,
 //!   with the ground truth tamper must reproduce for each.
-//! * `fixtures_tls` and `fixtures_blockpage`: the `tls/` and `blockpage/`
-//!   groups of that catalogue (certificates; blockpages, injected responses,
-//!   forced redirects and their benign look-alikes).
+//! * `fixtures_tls`, `fixtures_blockpage` and `fixtures_blackhole`: the
+//!   `tls/`, `blockpage/` and `blackhole/` groups of that catalogue
+//!   (certificates; blockpages, injected responses, forced redirects; silent
+//!   drops, prohibited ICMP, network cuts and collateral blocking; each with
+//!   their benign look-alikes).
 //!
 //! Everything here is deterministic: the same calls give byte-identical
 //! output on every machine.
@@ -28,6 +30,7 @@
 
 pub mod app;
 pub mod fixtures;
+mod fixtures_blackhole;
 mod fixtures_blockpage;
 mod fixtures_tls;
 pub mod link;

@@ -1,0 +1,729 @@
+//! Finds silent drops: SYNs to an address that never answers, requests dropped after their
+//! trigger, ICMP "administratively prohibited" from a hop, whole-network cuts and collateral
+//! blocking of an address range; it reads flow summaries and ICMP events, never bytes.
+//!
+//! # Signal
+//!
+//! Each TCP flow seen from the client is summarised when it ends; the judgement waits for the
+//! end of the capture, because a drop is only a drop when the same capture shows that other
+//! traffic was answered (both directions are captured) and the failure did not just run into
+//! the end of the capture.
+//!
+//! - **Unanswered SYNs** (`tcp_syn_unanswered`; signatures.md §6.1; OONI `tcp_connect`
+//!   `generic_timeout_error`; the Telegram blocking in Russia, 2018): the client retransmitted
+//!   its SYN with the usual backoff and nothing came back (no SYN-ACK, RST or ICMP), while
+//!   other servers answered within `PROOF_WINDOW`. No trigger is visible, so at most
+//!   `medium`.
+//! - **Drop after the trigger** (`tcp_dropped_after_trigger`; signatures.md §6.2; TSPU and the
+//!   Great Firewall's ESNI blocking): the handshake completed, the client sent its ClientHello
+//!   or HTTP request and retransmitted it, unacknowledged, until it gave up. `high` when
+//!   another connection to the same server address was answered in the capture (so the
+//!   server is up and only this trigger is dropped), `medium` with other servers answering.
+//! - **ICMP prohibited** (`icmp_prohibited`; RFC 792/1812 codes 9, 10, 13; RFC 4443 code 1):
+//!   a router on the path, not the destination, says the flow is administratively
+//!   prohibited: `medium`.
+//! - **Network cut** (`network_cut`; Belarus, August 2020): from some point on, every new flow
+//!   to at least `CUT_MIN_SERVERS` servers fails while flows before it were answered: one
+//!   finding with the time it began instead of one per flow.
+//! - **Collateral blocking** (`collateral_blocking`; the Telegram case): flows for at least
+//!   `COLLATERAL_MIN_NAMES` unrelated names to one address range (/24, /48) all fail: one
+//!   finding listing the names.
+//!
+//! # Known false positives, and what keeps them out
+//!
+//! - A capture holding one direction only: no flow anywhere was answered, so nothing is judged
+//!   and the diagnostic `capture_one_directional` says why.
+//! - The last seconds of a capture: a flow whose client was still trying within
+//!   `CAPTURE_END_GRACE` of the capture's end, with fewer than three attempts, proves nothing.
+//! - A port scan: single SYNs are never judged (the backoff of a real client is required), and
+//!   a client with unanswered SYNs to `SCAN_PORTS` or more ports of one host is a scan.
+//! - A server that is down: an RST, an ICMP unreachable other than "prohibited", or any answer
+//!   from it makes the failure ordinary.
+//! - A destination in private, documentation or other special-purpose space (a LAN host that
+//!   is off, an anonymised capture such as `packets/http_espn_fail.pcapng`): not judged.
+//! - A capture taken at the server: the client's drops are not visible there; not judged.
+//!
+//! # Fixtures
+//!
+//! `fixtures/blackhole/`: a positive per pattern and a negative twin per trap.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+use super::{Detector, FlowView};
+use crate::finding::{
+    Confidence, Evidence, FindingBuilder, FindingClass, FindingKind, FindingSink, FlowRef,
+};
+use crate::flow::FlowEnd;
+use crate::ids::{Direction, FlowId, FrameNumber, L4Proto};
+use crate::proto::event::ProtoEvent;
+use crate::proto::tcp::Vantage;
+use crate::time::{Span, Timestamp};
+
+/// SYNs retransmitted without any answer.
+pub const TCP_SYN_UNANSWERED: FindingKind =
+    FindingKind::new("tcp_syn_unanswered", FindingClass::Blackhole);
+/// A request dropped after the handshake, retransmitted until the client gave up.
+pub const TCP_DROPPED_AFTER_TRIGGER: FindingKind =
+    FindingKind::new("tcp_dropped_after_trigger", FindingClass::Blackhole);
+/// An ICMP "administratively prohibited" from a router on the path.
+pub const ICMP_PROHIBITED: FindingKind =
+    FindingKind::new("icmp_prohibited", FindingClass::Blackhole);
+/// Every flow failing from some point in the capture on.
+pub const NETWORK_CUT: FindingKind = FindingKind::new("network_cut", FindingClass::Blackhole);
+/// Unrelated names failing together to one address range.
+pub const COLLATERAL_BLOCKING: FindingKind =
+    FindingKind::new("collateral_blocking", FindingClass::Blackhole);
+
+/// Every kind this detector emits.
+pub const KINDS: [FindingKind; 5] = [
+    TCP_SYN_UNANSWERED,
+    TCP_DROPPED_AFTER_TRIGGER,
+    ICMP_PROHIBITED,
+    NETWORK_CUT,
+    COLLATERAL_BLOCKING,
+];
+
+const NAME: &str = "blackhole";
+/// Flow summaries kept for the end of the capture.
+pub const MAX_OUTCOMES: usize = 500_000;
+/// An answered flow this close in time to a failure proves both directions are captured.
+const PROOF_WINDOW: Span = Span::from_secs(120);
+/// A failure still being retried this close to the capture's end proves nothing.
+const CAPTURE_END_GRACE: Span = Span::from_secs(3);
+/// Attempts (SYNs, or request transmissions) needed before a failure counts.
+const MIN_ATTEMPTS: u32 = 2;
+/// Unanswered SYNs to this many ports of one host are a scan.
+const SCAN_PORTS: usize = 20;
+/// A network cut needs failures to at least this many servers...
+const CUT_MIN_SERVERS: usize = 3;
+/// ...and at least this many failed flows.
+const CUT_MIN_FLOWS: usize = 5;
+/// Collateral blocking needs this many distinct names failing to one range.
+const COLLATERAL_MIN_NAMES: usize = 3;
+/// Frames cited per failed flow.
+const MAX_FRAMES: usize = 8;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Failure {
+    /// SYNs without answer.
+    NoSynAck { syns: u32 },
+    /// Request retransmitted without answer after the handshake.
+    Dropped { sends: u32 },
+}
+
+#[derive(Clone, Debug)]
+struct Icmp {
+    frame: FrameNumber,
+    from: IpAddr,
+    v6: bool,
+    icmp_type: u8,
+    code: u8,
+    ttl: u8,
+}
+
+impl Icmp {
+    fn prohibited(&self) -> bool {
+        if self.v6 {
+            self.icmp_type == 1 && self.code == 1
+        } else {
+            self.icmp_type == 3 && matches!(self.code, 9 | 10 | 13)
+        }
+    }
+
+    fn describe(&self) -> String {
+        let what = if self.prohibited() {
+            "administratively prohibited"
+        } else {
+            "destination unreachable"
+        };
+        format!(
+            "ICMP{} type {} code {} ({what}) from {} (frame {}, TTL {})",
+            if self.v6 { "v6" } else { "" },
+            self.icmp_type,
+            self.code,
+            self.from,
+            self.frame,
+            self.ttl
+        )
+    }
+}
+
+/// What a flow came to.
+#[derive(Clone, Debug)]
+struct Outcome {
+    flow: FlowRef,
+    first_ts: Timestamp,
+    last_client_ts: Timestamp,
+    failure: Option<Failure>,
+    /// The server sent something (answered).
+    answered: bool,
+    trigger: Option<(&'static str, String, Option<FrameNumber>)>,
+    frames: Vec<FrameNumber>,
+    icmp: Option<Icmp>,
+}
+
+/// The blackhole detector.
+#[derive(Default)]
+pub struct Blackhole {
+    outcomes: Vec<Outcome>,
+    icmp: HashMap<FlowId, Icmp>,
+    triggers: HashMap<FlowId, (&'static str, String, Option<FrameNumber>)>,
+    last_ts: Option<Timestamp>,
+    dropped_outcomes: u64,
+}
+
+impl Detector for Blackhole {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn on_event(&mut self, flow: &FlowView<'_>, event: &ProtoEvent, _sink: &mut FindingSink) {
+        match event {
+            ProtoEvent::Packet(p) => {
+                self.last_ts = Some(self.last_ts.map_or(p.ts, |t| t.max(p.ts)));
+            }
+            ProtoEvent::IcmpError {
+                frame,
+                from,
+                ttl,
+                v6,
+                icmp_type,
+                code,
+                quoted_dir: Direction::ClientToServer,
+                ..
+            } => {
+                self.icmp.entry(flow.record.id).or_insert(Icmp {
+                    frame: *frame,
+                    from: *from,
+                    v6: *v6,
+                    icmp_type: *icmp_type,
+                    code: *code,
+                    ttl: *ttl,
+                });
+            }
+            ProtoEvent::TlsClientHello {
+                dir: Direction::ClientToServer,
+                frames,
+                hello,
+                ..
+            } => {
+                if let Some(sni) = &hello.sni {
+                    self.triggers.entry(flow.record.id).or_insert((
+                        "sni",
+                        sni.clone(),
+                        frames.first().copied(),
+                    ));
+                }
+            }
+            ProtoEvent::HttpRequest {
+                dir: Direction::ClientToServer,
+                frames,
+                head,
+                ..
+            } => {
+                let (k, v) = match &head.host {
+                    Some(h) => ("http_host", h.clone()),
+                    None => ("http_url", head.target.clone()),
+                };
+                self.triggers
+                    .entry(flow.record.id)
+                    .or_insert((k, v, frames.first().copied()));
+            }
+            _ => {}
+        }
+    }
+
+    fn on_flow_end(&mut self, flow: &FlowView<'_>, _sink: &mut FindingSink) {
+        let id = flow.record.id;
+        let icmp = self.icmp.remove(&id);
+        let mut trigger = self.triggers.remove(&id);
+        if flow.record.proto != L4Proto::Tcp {
+            // An answered UDP flow (DNS, QUIC) proves both directions are captured.
+            let r = flow.record;
+            let server = r.dir(Direction::ServerToClient);
+            if server.packets > 0 && self.outcomes.len() < MAX_OUTCOMES {
+                let first_answer = r
+                    .log
+                    .records()
+                    .iter()
+                    .find(|p| p.dir == Direction::ServerToClient)
+                    .map(|p| p.frame);
+                self.outcomes.push(Outcome {
+                    flow: flow.flow_ref(),
+                    first_ts: r.first_ts,
+                    last_client_ts: r
+                        .dir(Direction::ClientToServer)
+                        .last_ts
+                        .unwrap_or(r.first_ts),
+                    failure: None,
+                    answered: true,
+                    trigger: None,
+                    frames: first_answer.into_iter().collect(),
+                    icmp,
+                });
+            }
+            return;
+        }
+        let Some(tcp) = flow.tcp else {
+            return;
+        };
+        if tcp.handshake.vantage == Some(Vantage::Server) {
+            return;
+        }
+        let r = flow.record;
+        let server = r.dir(Direction::ServerToClient);
+        let client = r.dir(Direction::ClientToServer);
+        let server_rst_or_fin = matches!(
+            r.end,
+            Some(FlowEnd::RstByServer) | Some(FlowEnd::FinByServer) | Some(FlowEnd::Fin)
+        );
+        let log = r.log.records();
+        let last_client_ts = client.last_ts.unwrap_or(r.first_ts);
+        let mut failure = None;
+        let mut frames = Vec::new();
+        if server.packets == 0 {
+            let syns = tcp.half(Direction::ClientToServer).syns;
+            if syns >= 1 && client.payload_bytes == 0 {
+                failure = Some(Failure::NoSynAck { syns });
+                frames = log
+                    .iter()
+                    .filter(|p| p.dir == Direction::ClientToServer && p.flags.syn())
+                    .map(|p| p.frame)
+                    .take(MAX_FRAMES)
+                    .collect();
+            }
+        } else if tcp.handshake.syn_ack.is_some()
+            && server.payload_bytes == 0
+            && client.payload_bytes > 0
+            && !server_rst_or_fin
+        {
+            let c = tcp.half(Direction::ClientToServer);
+            let s = tcp.half(Direction::ServerToClient);
+            let unacked = match (c.next_seq, s.max_ack) {
+                (Some(next), Some(ack)) => next.diff(ack) > 0,
+                (Some(_), None) => true,
+                _ => false,
+            };
+            if unacked && c.counts.retransmissions >= 1 {
+                let sends = 1 + c.counts.retransmissions.min(u64::from(u32::MAX)) as u32;
+                failure = Some(Failure::Dropped { sends });
+                frames = log
+                    .iter()
+                    .filter(|p| p.dir == Direction::ClientToServer && p.payload_len > 0)
+                    .map(|p| p.frame)
+                    .take(MAX_FRAMES)
+                    .collect();
+                if let Some(h) = tcp.handshake.syn_ack {
+                    frames.insert(0, h.0);
+                }
+            }
+        }
+        if trigger.is_none() {
+            trigger = r
+                .labels
+                .sni
+                .clone()
+                .map(|s| ("sni", s, None))
+                .or_else(|| r.labels.http_host.clone().map(|h| ("http_host", h, None)));
+        }
+        if failure.is_none() {
+            // The first packet of the answer, cited as proof that both directions are seen.
+            frames = log
+                .iter()
+                .filter(|p| p.dir == Direction::ServerToClient)
+                .map(|p| p.frame)
+                .take(1)
+                .collect();
+        }
+        if self.outcomes.len() >= MAX_OUTCOMES {
+            self.dropped_outcomes += 1;
+            return;
+        }
+        self.outcomes.push(Outcome {
+            flow: flow.flow_ref(),
+            first_ts: r.first_ts,
+            last_client_ts,
+            answered: server.packets > 0 && failure.is_none(),
+            failure,
+            trigger,
+            frames,
+            icmp,
+        });
+    }
+
+    fn finish(&mut self, sink: &mut FindingSink) {
+        let mut outcomes = std::mem::take(&mut self.outcomes);
+        outcomes.sort_by_key(|o| o.flow.id);
+        if self.dropped_outcomes > 0 {
+            sink.diagnostic(
+                crate::diag::DiagnosticKind::LimitReachedBlackholeFlows,
+                None,
+                format!(
+                    "more than {MAX_OUTCOMES} TCP flows: {} later flows were not judged for silent drops",
+                    self.dropped_outcomes
+                ),
+            );
+        }
+        let Some(end) = self.last_ts else {
+            return;
+        };
+        let answered: Vec<&Outcome> = outcomes.iter().filter(|o| o.answered).collect();
+        let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
+        if failed.is_empty() {
+            return;
+        }
+        if answered.is_empty() {
+            sink.diagnostic(
+                crate::diag::DiagnosticKind::CaptureOneDirectional,
+                failed[0].frames.first().copied(),
+                format!(
+                    "{} TCP flows got no answer and no flow in the capture was answered: the capture may hold one direction only, so silent drops cannot be told apart",
+                    failed.len()
+                ),
+            );
+            return;
+        }
+        // Scans: many ports of one host without answer.
+        let mut ports: BTreeMap<(IpAddr, IpAddr), BTreeSet<u16>> = BTreeMap::new();
+        for o in &failed {
+            if matches!(o.failure, Some(Failure::NoSynAck { .. })) {
+                ports
+                    .entry((o.flow.client.addr, o.flow.server.addr))
+                    .or_default()
+                    .insert(o.flow.server.port);
+            }
+        }
+        let scanned = |o: &Outcome| {
+            ports
+                .get(&(o.flow.client.addr, o.flow.server.addr))
+                .is_some_and(|p| p.len() >= SCAN_PORTS)
+        };
+        // Failures that count.
+        let judged: Vec<&Outcome> = failed
+            .iter()
+            .copied()
+            .filter(|o| {
+                let attempts = match o.failure {
+                    Some(Failure::NoSynAck { syns }) => syns,
+                    Some(Failure::Dropped { sends }) => sends,
+                    None => 0,
+                };
+                let ordinary_icmp = o.icmp.as_ref().is_some_and(|i| !i.prohibited());
+                let near_end = end.since(o.last_client_ts) < CAPTURE_END_GRACE && attempts < 3;
+                // A private, documentation or other special-purpose destination that does
+                // not answer is a local or routing matter (or an anonymised capture), not the
+                // blackholing of a public address.
+                let special = super::addresses::special_range(o.flow.server.addr).is_some();
+                attempts >= MIN_ATTEMPTS && !near_end && !scanned(o) && !ordinary_icmp && !special
+            })
+            .collect();
+        let proof = |o: &Outcome| -> Option<&Outcome> {
+            answered
+                .iter()
+                .copied()
+                .filter(|a| a.flow.server.addr != o.flow.server.addr)
+                .filter(|a| {
+                    let d = a.first_ts.since(o.first_ts);
+                    d.abs() <= PROOF_WINDOW
+                })
+                .min_by_key(|a| a.first_ts.since(o.first_ts).abs())
+        };
+        let mut reported: BTreeSet<FlowId> = BTreeSet::new();
+
+        // A whole-network cut: from some flow on, every flow fails.
+        let mut all: Vec<&Outcome> = outcomes
+            .iter()
+            .filter(|o| o.answered || judged.iter().any(|j| j.flow.id == o.flow.id))
+            .collect();
+        all.sort_by_key(|o| (o.first_ts, o.flow.id));
+        let mut cut_start = all.len();
+        for i in (0..all.len()).rev() {
+            if all[i].answered {
+                break;
+            }
+            cut_start = i;
+        }
+        let tail = &all[cut_start.min(all.len())..];
+        let servers: BTreeSet<IpAddr> = tail.iter().map(|o| o.flow.server.addr).collect();
+        if cut_start > 0 && tail.len() >= CUT_MIN_FLOWS && servers.len() >= CUT_MIN_SERVERS {
+            let first = tail[0];
+            let last_ok = all[cut_start - 1];
+            let mut b = FindingBuilder::new(
+                NAME,
+                NETWORK_CUT,
+                Confidence::Medium,
+                first.flow,
+                String::new(),
+            )
+            .at(first.first_ts);
+            b = b.evidence(Evidence::Note {
+                text: format!(
+                    "last answered flow before the cut: flow {} to {} (frame {})",
+                    last_ok.flow.id,
+                    last_ok.flow.server,
+                    last_ok.frames.first().map_or(0, |f| f.get())
+                ),
+                frames: last_ok.frames.iter().take(1).copied().collect(),
+            });
+            for o in tail.iter().take(20) {
+                b = b.evidence(Evidence::Note {
+                    text: format!(
+                        "flow {} to {}{} failed: {}",
+                        o.flow.id,
+                        o.flow.server,
+                        o.trigger
+                            .as_ref()
+                            .map(|t| format!(" ({})", t.1))
+                            .unwrap_or_default(),
+                        failure_words(o)
+                    ),
+                    frames: o.frames.iter().take(2).copied().collect(),
+                });
+                reported.insert(o.flow.id);
+            }
+            b = b.evidence(Evidence::Measurement {
+                metric: "failed_flows_after_cut".into(),
+                value: tail.len() as f64,
+                unit: "flows".into(),
+                reference: Some(servers.len() as f64),
+                reference_label: Some("distinct servers".into()),
+                frames: vec![],
+            });
+            let mut f = b.build();
+            f.summary = format!(
+                "Network cut: from {} on, all {} new flows to {} servers failed without answer, while flows before were answered (last at {})",
+                first.first_ts,
+                tail.len(),
+                servers.len(),
+                last_ok.first_ts
+            );
+            for o in tail {
+                reported.insert(o.flow.id);
+            }
+            sink.push(f);
+        }
+
+        // Collateral blocking: several names failing to one range.
+        let mut ranges: BTreeMap<String, Vec<&Outcome>> = BTreeMap::new();
+        for o in judged
+            .iter()
+            .copied()
+            .filter(|o| !reported.contains(&o.flow.id))
+        {
+            ranges
+                .entry(range_of(o.flow.server.addr))
+                .or_default()
+                .push(o);
+        }
+        for (range, flows) in &ranges {
+            let names: BTreeSet<String> = flows
+                .iter()
+                .filter_map(|o| o.trigger.as_ref().map(|t| t.1.to_ascii_lowercase()))
+                .collect();
+            if names.len() < COLLATERAL_MIN_NAMES {
+                continue;
+            }
+            let Some(p) = proof(flows[0]) else {
+                continue;
+            };
+            let mut b = FindingBuilder::new(
+                NAME,
+                COLLATERAL_BLOCKING,
+                Confidence::Medium,
+                flows[0].flow,
+                String::new(),
+            )
+            .at(flows[0].first_ts);
+            for o in flows.iter().take(20) {
+                b = b.evidence(Evidence::Note {
+                    text: format!(
+                        "flow {} to {}{}: {}",
+                        o.flow.id,
+                        o.flow.server,
+                        o.trigger
+                            .as_ref()
+                            .map(|t| format!(" ({})", t.1))
+                            .unwrap_or_default(),
+                        failure_words(o)
+                    ),
+                    frames: o.frames.iter().take(2).copied().collect(),
+                });
+                reported.insert(o.flow.id);
+            }
+            b = b.evidence(proof_note(p));
+            let mut f = b.build();
+            f.summary = format!(
+                "Collateral blocking of {range}: {} unrelated names ({}) failed without answer to addresses in this range, while other servers answered",
+                names.len(),
+                names.iter().take(6).cloned().collect::<Vec<_>>().join(", ")
+            );
+            sink.push(f);
+        }
+
+        // The rest, one by one.
+        for o in judged {
+            if reported.contains(&o.flow.id) {
+                continue;
+            }
+            let prohibited = o.icmp.as_ref().filter(|i| i.prohibited());
+            if let Some(i) = prohibited {
+                if i.from != o.flow.server.addr {
+                    let mut b = FindingBuilder::new(
+                        NAME,
+                        ICMP_PROHIBITED,
+                        Confidence::Medium,
+                        o.flow,
+                        String::new(),
+                    )
+                    .at(o.first_ts);
+                    for fr in &o.frames {
+                        b = b.evidence(Evidence::Note {
+                            text: "client packet of the flow".into(),
+                            frames: vec![*fr],
+                        });
+                    }
+                    b = b.evidence(Evidence::Note {
+                        text: i.describe(),
+                        frames: vec![i.frame],
+                    });
+                    let mut f = b.build();
+                    f.summary = format!(
+                        "A router ({}) declared the flow to {} administratively prohibited: {}",
+                        i.from,
+                        o.flow.server,
+                        i.describe()
+                    );
+                    sink.push(f);
+                    continue;
+                }
+            }
+            let Some(p) = proof(o) else {
+                continue;
+            };
+            let (kind, confidence) = match o.failure {
+                Some(Failure::NoSynAck { syns }) => (
+                    TCP_SYN_UNANSWERED,
+                    if syns >= 3 {
+                        Confidence::Medium
+                    } else {
+                        Confidence::Low
+                    },
+                ),
+                Some(Failure::Dropped { .. }) => {
+                    let same_server = answered
+                        .iter()
+                        .any(|a| a.flow.server.addr == o.flow.server.addr);
+                    (
+                        TCP_DROPPED_AFTER_TRIGGER,
+                        if same_server && o.trigger.is_some() {
+                            Confidence::High
+                        } else {
+                            Confidence::Medium
+                        },
+                    )
+                }
+                None => continue,
+            };
+            let mut b =
+                FindingBuilder::new(NAME, kind, confidence, o.flow, String::new()).at(o.first_ts);
+            if let Some((k, v, fr)) = &o.trigger {
+                b = b.trigger(k, v.clone(), *fr);
+            }
+            for fr in &o.frames {
+                b = b.evidence(Evidence::Note {
+                    text: match o.failure {
+                        Some(Failure::NoSynAck { .. }) => "SYN without answer".into(),
+                        _ => "request (or its retransmission) without answer".into(),
+                    },
+                    frames: vec![*fr],
+                });
+            }
+            b = b.evidence(Evidence::Measurement {
+                metric: "client_tried_for".into(),
+                value: o.last_client_ts.since(o.first_ts).as_millis_f64(),
+                unit: "ms".into(),
+                reference: None,
+                reference_label: None,
+                frames: vec![],
+            });
+            b = b.evidence(proof_note(p));
+            if kind == TCP_DROPPED_AFTER_TRIGGER {
+                if let Some(a) = answered
+                    .iter()
+                    .find(|a| a.flow.server.addr == o.flow.server.addr)
+                {
+                    b = b.evidence(Evidence::Note {
+                        text: format!(
+                            "the same server answered flow {}{}: it is up, only this request was dropped",
+                            a.flow.id,
+                            a.trigger
+                                .as_ref()
+                                .map(|t| format!(" ({} {})", t.0, t.1))
+                                .unwrap_or_default()
+                        ),
+                        frames: a.frames.iter().take(1).copied().collect(),
+                    });
+                }
+            }
+            let mut f = b.build();
+            f.summary = match kind {
+                k if k == TCP_SYN_UNANSWERED => format!(
+                    "{} to {} got no answer ({}), while {} answered",
+                    failure_words(o),
+                    o.flow.server,
+                    o.trigger
+                        .as_ref()
+                        .map_or("no trigger visible".to_string(), |t| t.1.clone()),
+                    p.flow.server
+                ),
+                _ => format!(
+                    "Request{} to {} dropped after the handshake: {}, while {} answered",
+                    o.trigger
+                        .as_ref()
+                        .map(|t| format!(" for {}", t.1))
+                        .unwrap_or_default(),
+                    o.flow.server,
+                    failure_words(o),
+                    p.flow.server
+                ),
+            };
+            sink.push(f);
+        }
+    }
+}
+
+fn failure_words(o: &Outcome) -> String {
+    let tried = o.last_client_ts.since(o.first_ts);
+    match o.failure {
+        Some(Failure::NoSynAck { syns }) => format!("{syns} SYNs over {tried} without answer"),
+        Some(Failure::Dropped { sends }) => {
+            format!("sent {sends} times over {tried}, never acknowledged")
+        }
+        None => "answered".into(),
+    }
+}
+
+fn proof_note(p: &Outcome) -> Evidence {
+    Evidence::Note {
+        text: format!(
+            "both directions are captured: flow {} to {} was answered at {}",
+            p.flow.id, p.flow.server, p.first_ts
+        ),
+        frames: p.frames.iter().take(1).copied().collect(),
+    }
+}
+
+/// The /24 (IPv4) or /48 (IPv6) holding an address.
+fn range_of(a: IpAddr) -> String {
+    match a {
+        IpAddr::V4(v) => {
+            let o = v.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        IpAddr::V6(v) => {
+            let s = v.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
+    }
+}
