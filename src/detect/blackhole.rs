@@ -37,8 +37,17 @@
 //!   `CAPTURE_END_GRACE` of the capture's end, with fewer than three attempts, proves nothing.
 //! - A port scan: single SYNs are never judged (the backoff of a real client is required), and
 //!   a client with unanswered SYNs to `SCAN_PORTS` or more ports of one host is a scan.
-//! - A server that is down: an RST, an ICMP unreachable other than "prohibited", or any answer
-//!   from it makes the failure ordinary.
+//! - A server that is down: an RST, an ICMP unreachable other than "prohibited", "prohibited"
+//!   sent by the destination itself (a host firewall's `REJECT`), or any answer from it makes
+//!   the failure ordinary. A FIN that acknowledges only the SYN is no answer (a server's idle
+//!   timeout after a request that never arrived).
+//! - Answers from private or other special-purpose addresses (a home router resolving from its
+//!   cache) neither prove that both directions are captured nor interrupt a network cut.
+//!
+//! One SYN is enough when a router answers it with "prohibited": Linux aborts `connect()` at
+//! the first such ICMP. Flows without a name of their own are named by the DNS answer in the
+//! capture that gave their address (at most `MAX_NAMES` addresses), so range blocking at the
+//! SYN level groups by the names the client looked up.
 //! - A destination in private, documentation or other special-purpose space (a LAN host that
 //!   is off, an anonymised capture such as `packets/http_espn_fail.pcapng`): not judged.
 //! - A capture taken at the server: the client's drops are not visible there; not judged.
@@ -103,6 +112,8 @@ const CUT_MIN_FLOWS: usize = 5;
 const COLLATERAL_MIN_NAMES: usize = 3;
 /// Frames cited per failed flow.
 const MAX_FRAMES: usize = 8;
+/// Addresses from DNS answers linked to a name (the first name seen for each).
+pub const MAX_NAMES: usize = 65_536;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Failure {
@@ -161,6 +172,8 @@ struct Outcome {
     trigger: Option<(&'static str, String, Option<FrameNumber>)>,
     frames: Vec<FrameNumber>,
     icmp: Option<Icmp>,
+    /// First and last attempt (SYN, or transmission of the request).
+    attempts: Option<(Timestamp, Timestamp)>,
 }
 
 /// The blackhole detector.
@@ -171,6 +184,9 @@ pub struct Blackhole {
     triggers: HashMap<FlowId, (&'static str, String, Option<FrameNumber>)>,
     last_ts: Option<Timestamp>,
     dropped_outcomes: u64,
+    /// Address -> the first name a DNS answer in the capture gave it, with the answer's frame.
+    names: HashMap<IpAddr, (String, FrameNumber)>,
+    dropped_names: u64,
 }
 
 impl Detector for Blackhole {
@@ -214,6 +230,23 @@ impl Detector for Blackhole {
                         sni.clone(),
                         frames.first().copied(),
                     ));
+                }
+            }
+            ProtoEvent::DnsResponse { frame, message, .. } => {
+                let Some(q) = message.questions.first() else {
+                    return;
+                };
+                let name = q.name.to_string();
+                let name = name.trim_end_matches('.');
+                for a in message.answer_addresses() {
+                    if self.names.contains_key(&a) {
+                        continue;
+                    }
+                    if self.names.len() >= MAX_NAMES {
+                        self.dropped_names += 1;
+                        continue;
+                    }
+                    self.names.insert(a, (name.to_string(), *frame));
                 }
             }
             ProtoEvent::HttpRequest {
@@ -261,6 +294,7 @@ impl Detector for Blackhole {
                     trigger: None,
                     frames: first_answer.into_iter().collect(),
                     icmp,
+                    attempts: None,
                 });
             }
             return;
@@ -274,29 +308,29 @@ impl Detector for Blackhole {
         let r = flow.record;
         let server = r.dir(Direction::ServerToClient);
         let client = r.dir(Direction::ClientToServer);
-        let server_rst_or_fin = matches!(
-            r.end,
-            Some(FlowEnd::RstByServer) | Some(FlowEnd::FinByServer) | Some(FlowEnd::Fin)
-        );
+        // A RST from the server is an answer (refused, or injected: the RST detector's
+        // business). A FIN is not, unless it acknowledges the request: servers close idle
+        // connections whose request never arrived with a FIN that acknowledges only the SYN.
+        let server_rst = matches!(r.end, Some(FlowEnd::RstByServer));
         let log = r.log.records();
         let last_client_ts = client.last_ts.unwrap_or(r.first_ts);
         let mut failure = None;
         let mut frames = Vec::new();
+        let mut attempts = None;
         if server.packets == 0 {
             let syns = tcp.half(Direction::ClientToServer).syns;
             if syns >= 1 && client.payload_bytes == 0 {
                 failure = Some(Failure::NoSynAck { syns });
-                frames = log
+                let sent = log
                     .iter()
-                    .filter(|p| p.dir == Direction::ClientToServer && p.flags.syn())
-                    .map(|p| p.frame)
-                    .take(MAX_FRAMES)
-                    .collect();
+                    .filter(|p| p.dir == Direction::ClientToServer && p.flags.syn());
+                attempts = span_of(sent.clone().map(|p| p.ts));
+                frames = sent.map(|p| p.frame).take(MAX_FRAMES).collect();
             }
         } else if tcp.handshake.syn_ack.is_some()
             && server.payload_bytes == 0
             && client.payload_bytes > 0
-            && !server_rst_or_fin
+            && !server_rst
         {
             let c = tcp.half(Direction::ClientToServer);
             let s = tcp.half(Direction::ServerToClient);
@@ -308,12 +342,11 @@ impl Detector for Blackhole {
             if unacked && c.counts.retransmissions >= 1 {
                 let sends = 1 + c.counts.retransmissions.min(u64::from(u32::MAX)) as u32;
                 failure = Some(Failure::Dropped { sends });
-                frames = log
+                let sent = log
                     .iter()
-                    .filter(|p| p.dir == Direction::ClientToServer && p.payload_len > 0)
-                    .map(|p| p.frame)
-                    .take(MAX_FRAMES)
-                    .collect();
+                    .filter(|p| p.dir == Direction::ClientToServer && p.payload_len > 0);
+                attempts = span_of(sent.clone().map(|p| p.ts));
+                frames = sent.map(|p| p.frame).take(MAX_FRAMES).collect();
                 if let Some(h) = tcp.handshake.syn_ack {
                     frames.insert(0, h.0);
                 }
@@ -349,6 +382,7 @@ impl Detector for Blackhole {
             trigger,
             frames,
             icmp,
+            attempts,
         });
     }
 
@@ -365,15 +399,34 @@ impl Detector for Blackhole {
                 ),
             );
         }
+        if self.dropped_names > 0 {
+            sink.diagnostic(
+                crate::diag::DiagnosticKind::LimitReachedBlackholeNames,
+                None,
+                format!(
+                    "more than {MAX_NAMES} addresses in DNS answers: {} later addresses were not linked to a name",
+                    self.dropped_names
+                ),
+            );
+        }
+        // A flow without a name of its own is named by the DNS answer that gave its address.
+        for o in &mut outcomes {
+            if o.trigger.is_none() {
+                if let Some((n, fr)) = self.names.get(&o.flow.server.addr) {
+                    o.trigger = Some(("dns_query", n.clone(), Some(*fr)));
+                }
+            }
+        }
         let Some(end) = self.last_ts else {
             return;
         };
-        let answered: Vec<&Outcome> = outcomes.iter().filter(|o| o.answered).collect();
         let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
         if failed.is_empty() {
             return;
         }
-        if answered.is_empty() {
+        // Anything that came back (an answer, or an ICMP error about a flow) shows the capture
+        // holds the inbound direction.
+        if !outcomes.iter().any(|o| o.answered || o.icmp.is_some()) {
             sink.diagnostic(
                 crate::diag::DiagnosticKind::CaptureOneDirectional,
                 failed[0].frames.first().copied(),
@@ -384,6 +437,12 @@ impl Detector for Blackhole {
             );
             return;
         }
+        // Answers from public addresses only: a local resolver or router answering says
+        // nothing about the path beyond it.
+        let answered: Vec<&Outcome> = outcomes
+            .iter()
+            .filter(|o| o.answered && !is_special(o.flow.server.addr))
+            .collect();
         // Scans: many ports of one host without answer.
         let mut ports: BTreeMap<(IpAddr, IpAddr), BTreeSet<u16>> = BTreeMap::new();
         for o in &failed {
@@ -404,18 +463,28 @@ impl Detector for Blackhole {
             .iter()
             .copied()
             .filter(|o| {
+                // A private, documentation or other special-purpose destination that does
+                // not answer is a local or routing matter (or an anonymised capture), not the
+                // blackholing of a public address.
+                if is_special(o.flow.server.addr) || scanned(o) {
+                    return false;
+                }
+                match &o.icmp {
+                    // A router says "prohibited": Linux aborts connect() at the first such
+                    // ICMP, so one attempt is enough, and the answer came before the end.
+                    Some(i) if i.prohibited() && i.from != o.flow.server.addr => return true,
+                    // Any other ICMP error, or "prohibited" from the destination itself (a
+                    // host firewall's REJECT), is an ordinary failure.
+                    Some(_) => return false,
+                    None => {}
+                }
                 let attempts = match o.failure {
                     Some(Failure::NoSynAck { syns }) => syns,
                     Some(Failure::Dropped { sends }) => sends,
                     None => 0,
                 };
-                let ordinary_icmp = o.icmp.as_ref().is_some_and(|i| !i.prohibited());
                 let near_end = end.since(o.last_client_ts) < CAPTURE_END_GRACE && attempts < 3;
-                // A private, documentation or other special-purpose destination that does
-                // not answer is a local or routing matter (or an anonymised capture), not the
-                // blackholing of a public address.
-                let special = super::addresses::special_range(o.flow.server.addr).is_some();
-                attempts >= MIN_ATTEMPTS && !near_end && !scanned(o) && !ordinary_icmp && !special
+                attempts >= MIN_ATTEMPTS && !near_end
             })
             .collect();
         let proof = |o: &Outcome| -> Option<&Outcome> {
@@ -427,16 +496,18 @@ impl Detector for Blackhole {
                     let d = a.first_ts.since(o.first_ts);
                     d.abs() <= PROOF_WINDOW
                 })
-                .min_by_key(|a| a.first_ts.since(o.first_ts).abs())
+                .min_by_key(|a| (a.first_ts.since(o.first_ts).abs(), a.flow.id))
         };
         let mut reported: BTreeSet<FlowId> = BTreeSet::new();
 
         // A whole-network cut: from some flow on, every flow fails.
-        let mut all: Vec<&Outcome> = outcomes
+        let mut all: Vec<&Outcome> = answered
             .iter()
-            .filter(|o| o.answered || judged.iter().any(|j| j.flow.id == o.flow.id))
+            .copied()
+            .chain(judged.iter().copied())
             .collect();
         all.sort_by_key(|o| (o.first_ts, o.flow.id));
+        all.dedup_by_key(|o| o.flow.id);
         let mut cut_start = all.len();
         for i in (0..all.len()).rev() {
             if all[i].answered {
@@ -467,20 +538,7 @@ impl Detector for Blackhole {
                 frames: last_ok.frames.iter().take(1).copied().collect(),
             });
             for o in tail.iter().take(20) {
-                b = b.evidence(Evidence::Note {
-                    text: format!(
-                        "flow {} to {}{} failed: {}",
-                        o.flow.id,
-                        o.flow.server,
-                        o.trigger
-                            .as_ref()
-                            .map(|t| format!(" ({})", t.1))
-                            .unwrap_or_default(),
-                        failure_words(o)
-                    ),
-                    frames: o.frames.iter().take(2).copied().collect(),
-                });
-                reported.insert(o.flow.id);
+                b = b.evidence(failure_note(o, 2));
             }
             b = b.evidence(Evidence::Measurement {
                 metric: "failed_flows_after_cut".into(),
@@ -536,19 +594,16 @@ impl Detector for Blackhole {
             )
             .at(flows[0].first_ts);
             for o in flows.iter().take(20) {
-                b = b.evidence(Evidence::Note {
-                    text: format!(
-                        "flow {} to {}{}: {}",
-                        o.flow.id,
-                        o.flow.server,
-                        o.trigger
-                            .as_ref()
-                            .map(|t| format!(" ({})", t.1))
-                            .unwrap_or_default(),
-                        failure_words(o)
-                    ),
-                    frames: o.frames.iter().take(2).copied().collect(),
-                });
+                b = b.evidence(failure_note(o, 2));
+                if let Some(("dns_query", n, Some(fr))) = &o.trigger {
+                    b = b.evidence(Evidence::Note {
+                        text: format!(
+                            "the DNS answer that gave {n} the address {}",
+                            o.flow.server.addr
+                        ),
+                        frames: vec![*fr],
+                    });
+                }
                 reported.insert(o.flow.id);
             }
             b = b.evidence(proof_note(p));
@@ -566,37 +621,38 @@ impl Detector for Blackhole {
             if reported.contains(&o.flow.id) {
                 continue;
             }
-            let prohibited = o.icmp.as_ref().filter(|i| i.prohibited());
-            if let Some(i) = prohibited {
-                if i.from != o.flow.server.addr {
-                    let mut b = FindingBuilder::new(
-                        NAME,
-                        ICMP_PROHIBITED,
-                        Confidence::Medium,
-                        o.flow,
-                        String::new(),
-                    )
-                    .at(o.first_ts);
-                    for fr in &o.frames {
-                        b = b.evidence(Evidence::Note {
-                            text: "client packet of the flow".into(),
-                            frames: vec![*fr],
-                        });
-                    }
-                    b = b.evidence(Evidence::Note {
-                        text: i.describe(),
-                        frames: vec![i.frame],
-                    });
-                    let mut f = b.build();
-                    f.summary = format!(
-                        "A router ({}) declared the flow to {} administratively prohibited: {}",
-                        i.from,
-                        o.flow.server,
-                        i.describe()
-                    );
-                    sink.push(f);
-                    continue;
+            if let Some(i) = o.icmp.as_ref().filter(|i| i.prohibited()) {
+                let mut b = FindingBuilder::new(
+                    NAME,
+                    ICMP_PROHIBITED,
+                    Confidence::Medium,
+                    o.flow,
+                    String::new(),
+                )
+                .at(o.first_ts);
+                if let Some((k, v, fr)) = &o.trigger {
+                    b = b.trigger(k, v.clone(), *fr);
                 }
+                for fr in &o.frames {
+                    b = b.evidence(Evidence::Note {
+                        text: "client packet of the flow".into(),
+                        frames: vec![*fr],
+                    });
+                }
+                b = b.evidence(Evidence::Note {
+                    text: i.describe(),
+                    frames: vec![i.frame],
+                });
+                let mut f = b.build();
+                f.summary = format!(
+                    "A router ({}) declared the flow to {}{} administratively prohibited: {}",
+                    i.from,
+                    o.flow.server,
+                    trigger_words(o),
+                    i.describe()
+                );
+                sink.push(f);
+                continue;
             }
             let Some(p) = proof(o) else {
                 continue;
@@ -639,9 +695,10 @@ impl Detector for Blackhole {
                     frames: vec![*fr],
                 });
             }
+            let (first, last) = o.attempts.unwrap_or((o.first_ts, o.last_client_ts));
             b = b.evidence(Evidence::Measurement {
-                metric: "client_tried_for".into(),
-                value: o.last_client_ts.since(o.first_ts).as_millis_f64(),
+                metric: "attempts_span".into(),
+                value: last.since(first).as_millis_f64(),
                 unit: "ms".into(),
                 reference: None,
                 reference_label: None,
@@ -667,14 +724,12 @@ impl Detector for Blackhole {
                 }
             }
             let mut f = b.build();
-            f.summary = match kind {
-                k if k == TCP_SYN_UNANSWERED => format!(
-                    "{} to {} got no answer ({}), while {} answered",
-                    failure_words(o),
+            f.summary = match o.failure {
+                Some(Failure::NoSynAck { syns }) => format!(
+                    "{syns} SYNs to {}{} over {} got no SYN-ACK, RST or ICMP, while {} answered",
                     o.flow.server,
-                    o.trigger
-                        .as_ref()
-                        .map_or("no trigger visible".to_string(), |t| t.1.clone()),
+                    trigger_words(o),
+                    last.since(first),
                     p.flow.server
                 ),
                 _ => format!(
@@ -693,14 +748,60 @@ impl Detector for Blackhole {
     }
 }
 
+/// First and last of some times.
+fn span_of(ts: impl Iterator<Item = Timestamp>) -> Option<(Timestamp, Timestamp)> {
+    ts.fold(None, |acc, t| match acc {
+        None => Some((t, t)),
+        Some((a, b)) => Some((a.min(t), b.max(t))),
+    })
+}
+
+fn is_special(a: IpAddr) -> bool {
+    super::addresses::special_range(a).is_some()
+}
+
+/// ` (name)` for a flow with a trigger.
+fn trigger_words(o: &Outcome) -> String {
+    o.trigger
+        .as_ref()
+        .map(|t| format!(" ({})", t.1))
+        .unwrap_or_default()
+}
+
 fn failure_words(o: &Outcome) -> String {
-    let tried = o.last_client_ts.since(o.first_ts);
+    let (first, last) = o.attempts.unwrap_or((o.first_ts, o.last_client_ts));
+    let tried = last.since(first);
+    let icmp = o
+        .icmp
+        .as_ref()
+        .map(|i| format!("; {}", i.describe()))
+        .unwrap_or_default();
     match o.failure {
-        Some(Failure::NoSynAck { syns }) => format!("{syns} SYNs over {tried} without answer"),
+        Some(Failure::NoSynAck { syns }) => {
+            format!("{syns} SYNs over {tried} without SYN-ACK or RST{icmp}")
+        }
         Some(Failure::Dropped { sends }) => {
-            format!("sent {sends} times over {tried}, never acknowledged")
+            format!("sent {sends} times over {tried}, never acknowledged{icmp}")
         }
         None => "answered".into(),
+    }
+}
+
+/// A note on one failed flow of a grouped finding, citing its first `n` frames and any ICMP.
+fn failure_note(o: &Outcome, n: usize) -> Evidence {
+    let mut frames: Vec<FrameNumber> = o.frames.iter().take(n).copied().collect();
+    if let Some(i) = &o.icmp {
+        frames.push(i.frame);
+    }
+    Evidence::Note {
+        text: format!(
+            "flow {} to {}{}: {}",
+            o.flow.id,
+            o.flow.server,
+            trigger_words(o),
+            failure_words(o)
+        ),
+        frames,
     }
 }
 

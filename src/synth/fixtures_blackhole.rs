@@ -32,8 +32,8 @@ use super::app::{
 use super::fixtures::{Diagnostic, Fact, Fixture, GroundTruth, T0};
 use super::link::LINKTYPE_ETHERNET;
 use super::packet::{
-    icmp_packet, internet_checksum, quote_original, IcmpMessage, TcpOption, TCP_ACK, TCP_RST,
-    TCP_SYN,
+    icmp_packet, internet_checksum, quote_original, IcmpMessage, TcpOption, TCP_ACK, TCP_FIN,
+    TCP_RST, TCP_SYN,
 };
 use super::scenario::{
     Host, HostId, IpIdMode, IpOverrides, Scenario, Segment, Side, TcpConn, TcpParams, DNS_PORT, MS,
@@ -889,6 +889,195 @@ fn slow_but_answered() -> Result<Vec<u8>, SynthError> {
     Ok(eth_pcap(sc))
 }
 
+// ------------------------------------------------------------ second round
+
+fn icmp_prohibited_linux_abort() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(521);
+    let h = home(&mut sc);
+    let social = remote(&mut sc, SOCIAL, 51);
+    let router = sc.add_host(
+        Host::remote(v4(ISP_ROUTER), 254)
+            .with_mac(ROUTER_MAC)
+            .with_dont_fragment(false),
+    );
+    let t = lookup(&mut sc, &h, T0, SOCIAL_HOST, SOCIAL)?;
+    // Linux takes "administratively prohibited" in SYN-SENT as a hard error:
+    // connect() fails at once and no SYN is sent again.
+    let mut conn = sc.tcp(h.client, social, TcpParams::new(443))?;
+    conn.unanswered_syns(&mut sc, t + 400 * US, 1)?;
+    let icmp_at = t + 400 * US + 4 * MS;
+    icmp_unreachable(&mut sc, icmp_at, router, h.client, CODE_ADMIN_PROHIBITED)?;
+    lookup(&mut sc, &h, icmp_at + 6 * S, SHOP_HOST, SHOP)?;
+    Ok(eth_pcap(sc))
+}
+
+/// A server whose own firewall rejects with "administratively prohibited"
+/// (iptables `REJECT --reject-with icmp-admin-prohibited`; illustrative).
+const FIREWALLED: [u8; 4] = [78, 46, 112, 9];
+const FIREWALLED_HOST: &str = "intranet.office-site.net";
+
+fn icmp_prohibited_from_server() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(522);
+    let h = home(&mut sc);
+    let server = remote(&mut sc, FIREWALLED, 52);
+    let t = lookup(&mut sc, &h, T0, FIREWALLED_HOST, FIREWALLED)?;
+    // The ICMP comes from the destination itself, with its TTL.
+    let last = syns_refused_by_icmp(
+        &mut sc,
+        h.client,
+        server,
+        server,
+        t + 400 * US,
+        37 * MS,
+        CODE_ADMIN_PROHIBITED,
+    )?;
+    lookup(&mut sc, &h, last + 6 * S, PHOTO_HOST, PHOTO_CDN)?;
+    Ok(eth_pcap(sc))
+}
+
+/// Unrelated names whose addresses, known only from the DNS answers in the
+/// capture, share 149.154.167.0/24 (illustrative).
+const DNS_RANGE_NAMES: [(&str, [u8; 4]); 3] = [
+    ("static.pics-cdn.net", [149, 154, 167, 220]),
+    ("app.fitness-log.io", [149, 154, 167, 99]),
+    ("web.telegram.org", [149, 154, 167, 50]),
+];
+
+fn collateral_range_dns_names() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(523);
+    let h = home(&mut sc);
+    let weather = remote(&mut sc, WEATHER, 55);
+    let t = lookup(&mut sc, &h, T0, WEATHER_HOST, WEATHER)?;
+    let done = https_fetch(
+        &mut sc,
+        h.client,
+        weather,
+        t + 300 * US,
+        WEATHER_HOST,
+        38 * MS,
+        5231,
+    )?;
+    let mut last = done;
+    for (k, (name, addr)) in DNS_RANGE_NAMES.into_iter().enumerate() {
+        let s = remote(&mut sc, addr, 49);
+        let t = lookup(
+            &mut sc,
+            &h,
+            done + 200 * MS + k as i64 * 900 * MS,
+            name,
+            addr,
+        )?;
+        let mut conn = sc.tcp(h.client, s, TcpParams::new(443).rtt(61 * MS))?;
+        last = last.max(syns(&mut sc, &mut conn, t + 300 * US, &CUT_SYNS)?);
+    }
+    lookup(&mut sc, &h, last + 6 * S, SHOP_HOST, SHOP)?;
+    Ok(eth_pcap(sc))
+}
+
+/// The home router, which also resolves names (from its cache when the
+/// uplink is down).
+const LAN_ROUTER: [u8; 4] = [192, 168, 1, 1];
+
+fn network_cut_local_resolver() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(524);
+    sc.set_local_delay(LOCAL_DELAY);
+    sc.set_segment_gap(GAP);
+    let h = Home {
+        client: sc.add_host(Host::local(v4(CLIENT)).with_mac(CLIENT_MAC)),
+        resolver: sc.add_host(
+            Host::remote(v4(LAN_ROUTER), 64)
+                .with_mac(ROUTER_MAC)
+                .with_ip_id(IpIdMode::Random),
+        ),
+    };
+    let mut servers = Vec::new();
+    for (k, (name, addr, ttl, rtt)) in CUT_SERVERS.into_iter().enumerate() {
+        let s = remote(&mut sc, addr, ttl);
+        servers.push(s);
+        if k < 3 {
+            let t = lookup(&mut sc, &h, T0 + k as i64 * 6 * S, name, addr)?;
+            https_fetch(
+                &mut sc,
+                h.client,
+                s,
+                t + 300 * US,
+                name,
+                rtt,
+                5240 + k as u64,
+            )?;
+        } else {
+            lookup(&mut sc, &h, T0 + 18 * S, name, addr)?;
+        }
+    }
+    // The uplink goes down at T0 + 30 s; the router keeps answering
+    // lookups of names in its cache.
+    let cut = T0 + 30 * S;
+    let mut last = cut;
+    for (k, start) in CUT_FLOWS {
+        let (_, _, _, rtt) = CUT_SERVERS[k];
+        let mut conn = sc.tcp(h.client, servers[k], TcpParams::new(443).rtt(rtt))?;
+        last = last.max(syns(&mut sc, &mut conn, cut + start, &CUT_SYNS)?);
+    }
+    lookup(&mut sc, &h, cut + 2 * S, CUT_SERVERS[1].0, CUT_SERVERS[1].1)?;
+    lookup(
+        &mut sc,
+        &h,
+        last + 10 * S,
+        CUT_SERVERS[2].0,
+        CUT_SERVERS[2].1,
+    )?;
+    Ok(eth_pcap(sc))
+}
+
+/// A video site whose address is filtered after the hello (illustrative).
+const IDLE_FIN_SERVER: [u8; 4] = [172, 67, 180, 12];
+const IDLE_FIN_SNI: &str = "www.blocked-video.example";
+
+fn clienthello_dropped_server_idle_fin() -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(525);
+    let h = home(&mut sc);
+    let weather = remote(&mut sc, WEATHER, 55);
+    let video = remote(&mut sc, IDLE_FIN_SERVER, 56);
+    let t = lookup(&mut sc, &h, T0, WEATHER_HOST, WEATHER)?;
+    let done = https_fetch(
+        &mut sc,
+        h.client,
+        weather,
+        t + 300 * US,
+        WEATHER_HOST,
+        38 * MS,
+        5251,
+    )?;
+    let mut conn = sc.tcp(h.client, video, TcpParams::new(443).rtt(42 * MS))?;
+    let (first, _) = dropped_after_handshake(
+        &mut sc,
+        &mut conn,
+        done + 200 * MS,
+        &hello(IDLE_FIN_SNI, 5252).record(),
+        5,
+    )?;
+    // The server never saw the hello: 5 s after the handshake its idle
+    // timer closes the connection with a FIN that acknowledges the SYN only.
+    let fin_at = first + 5 * S;
+    let syn_only = conn.isn(Side::Client).wrapping_add(1);
+    let server_seq = conn.next_seq(Side::Server);
+    conn.emit(
+        &mut sc,
+        Side::Server,
+        fin_at,
+        &Segment::flags(TCP_FIN | TCP_ACK)
+            .with_seq(server_seq)
+            .with_ack(syn_only),
+    )?;
+    conn.set_next_seq(Side::Server, server_seq.wrapping_add(1));
+    // The client acknowledges the FIN, gives up 7 s after the hello and
+    // aborts.
+    conn.ack(&mut sc, Side::Client, fin_at + LOCAL_DELAY)?;
+    conn.reset(&mut sc, Side::Client, first + 7 * S)?;
+    lookup(&mut sc, &h, first + 13 * S, SHOP_HOST, SHOP)?;
+    Ok(eth_pcap(sc))
+}
+
 // ------------------------------------------------------------ catalogue
 
 /// No forged DNS: every answer comes from the resolver for a name in a real
@@ -1102,6 +1291,76 @@ pub(crate) fn blackhole_fixtures() -> Vec<Fixture> {
                 partial: false,
             },
         },
+        Fixture {
+            path: "blackhole/icmp-prohibited-linux-abort.pcap",
+            description: "A Linux client's single SYN to 31.13.72.36:443 (www.social-site.com, looked up in frames 1-2; illustrative) is answered 4 ms later by ICMP type 3 code 13, administratively prohibited, from the ISP router 10.20.0.1 (frame 4). Linux takes that as a hard error in SYN-SENT: connect() fails and no SYN is sent again. One attempt with a prohibited ICMP from a hop is enough. Another lookup is answered 6 s later (frames 5-6).",
+            build: icmp_prohibited_linux_abort,
+            truth: GroundTruth {
+                frames: 6,
+                first_ts_ns: Some(T0),
+                last_ts_ns: Some(T0 + 6_032_400_000),
+                tcp_flows: 1,
+                udp_flows: 2,
+                facts: vec![Fact::Finding { kind: "icmp_prohibited", min_confidence: "medium", frames: &[3, 4] }, NO_DNS_FINDING, Fact::DnsQuery(SOCIAL_HOST)],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "blackhole/icmp-prohibited-from-server.pcap",
+            description: "Benign twin of icmp-admin-prohibited-from-router: the SYNs to intranet.office-site.net (78.46.112.9, illustrative; frames 3, 5, 7, sent again after 1 and 2 s) are each refused one round trip later by ICMP type 3 code 13 sent by 78.46.112.9 itself (frames 4, 6, 8): the server's own firewall rejects the port (iptables REJECT --reject-with icmp-admin-prohibited). The destination answering is an ordinary failure, not a block on the path.",
+            build: icmp_prohibited_from_server,
+            truth: GroundTruth {
+                frames: 10,
+                first_ts_ns: Some(T0),
+                last_ts_ns: Some(T0 + 9_065_400_000),
+                tcp_flows: 1,
+                udp_flows: 2,
+                facts: vec![NO_BLACKHOLE, NO_DNS_FINDING, Fact::DnsQuery(FIREWALLED_HOST)],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "blackhole/collateral-range-dns-names.pcap",
+            description: "Range blocking at the SYN, with the names known only from DNS: after an answered lookup and HTTPS fetch of www.weather-site.com (frames 1-14), static.pics-cdn.net, app.fitness-log.io and web.telegram.org are looked up (answers in frames 16, 21, 26), each at an address in 149.154.167.0/24 (illustrative), and each connection's SYN (frames 17, 20, 24) is sent four times with 1, 2 and 4 s of backoff without an answer. The names come from the DNS answers, which link them to the failed flows: one collateral_blocking finding. A last lookup is answered 6 s after the last SYN (frames 33-34).",
+            build: collateral_range_dns_names,
+            truth: GroundTruth {
+                frames: 34,
+                first_ts_ns: Some(T0),
+                last_ts_ns: Some(T0 + 15_201_214_000),
+                tcp_flows: 4,
+                udp_flows: 5,
+                facts: vec![Fact::Finding { kind: "collateral_blocking", min_confidence: "medium", frames: &[16, 17, 19, 20, 23, 24] }, NO_DNS_FINDING, Fact::DnsQuery("static.pics-cdn.net"), Fact::DnsQuery("app.fitness-log.io"), Fact::DnsQuery("web.telegram.org")],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "blackhole/network-cut-local-resolver.pcap",
+            description: "The network cut of network-cut-midway behind a home router that resolves names itself (192.168.1.1): until T0+18 s lookups and HTTPS fetches are answered; from T0+30 s six new connections to four servers (first SYNs in frames 45, 46, 48, 55, 61, 64) get no answer to their SYNs, while the router keeps answering lookups from its cache (frames 51, 72). The last public answer is frame 41. Answers from a LAN address say nothing about the path beyond it, so they do not cancel the cut.",
+            build: network_cut_local_resolver,
+            truth: GroundTruth {
+                frames: 72,
+                first_ts_ns: Some(T0),
+                last_ts_ns: Some(T0 + 57_014_000_000),
+                tcp_flows: 9,
+                udp_flows: 6,
+                facts: vec![Fact::Finding { kind: "network_cut", min_confidence: "medium", frames: &[32, 45, 46, 48, 55, 61, 64] }, NO_DNS_FINDING, Fact::TlsSni(PHOTO_HOST)],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "blackhole/clienthello-dropped-server-idle-fin.pcap",
+            description: "A ClientHello for www.blocked-video.example to 172.67.180.12 (frame 18; illustrative) after a completed handshake (frames 15-17) is sent again after 0.25, 0.5, 1 and 2 s, never acknowledged; 5 s after the hello the server, which never received it, closes the idle connection with a FIN+ACK that acknowledges only the SYN (frame 23), the client acknowledges the FIN and resets the connection 7 s after the hello. A FIN that does not acknowledge the request is no answer to it: still a drop. www.weather-site.com answered just before (frames 1-14).",
+            build: clienthello_dropped_server_idle_fin,
+            truth: GroundTruth {
+                frames: 27,
+                first_ts_ns: Some(T0),
+                last_ts_ns: Some(T0 + 13_429_105_000),
+                tcp_flows: 2,
+                udp_flows: 2,
+                facts: vec![Fact::Finding { kind: "tcp_dropped_after_trigger", min_confidence: "medium", frames: &[18, 19, 20, 21, 22] }, NO_RST_FINDING, NO_DNS_FINDING, Fact::TlsSni(IDLE_FIN_SNI), Fact::TlsSni(WEATHER_HOST)],
+                partial: false,
+            },
+        },
     ]
 }
 
@@ -1197,7 +1456,7 @@ mod tests {
     #[test]
     fn synth_blackhole_fixtures_show_what_they_claim() {
         let all = blackhole_fixtures();
-        assert_eq!(all.len(), 14);
+        assert_eq!(all.len(), 19);
         for f in &all {
             let p = f.path;
             assert!(p.starts_with("blackhole/"), "{p}");
@@ -1205,7 +1464,7 @@ mod tests {
             let end = pkts.last().unwrap().ts;
             // The client sends with TTL 64; TCP and UDP from elsewhere arrive lower.
             for x in &pkts {
-                if x.src == CLIENT_IP {
+                if x.src == CLIENT_IP || x.src == Ipv4Addr::from(LAN_ROUTER) {
                     assert_eq!(x.ttl, 64, "{p}");
                 } else if x.proto != 1 {
                     assert!(x.ttl < 64, "{p}: TTL {} from {}", x.ttl, x.src);
@@ -1313,7 +1572,9 @@ mod tests {
                         assert!(failed.iter().all(|x| x.flags == SYN), "{p}");
                         let cut = failed[0].ts;
                         assert!(
-                            !pkts.iter().any(|x| x.dst == CLIENT_IP && x.ts >= cut),
+                            !pkts.iter().any(|x| x.dst == CLIENT_IP
+                                && x.ts >= cut
+                                && x.src != Ipv4Addr::from(LAN_ROUTER)),
                             "{p}: an answer after the cut"
                         );
                         let last_syn = pkts
@@ -1323,6 +1584,22 @@ mod tests {
                             .max()
                             .unwrap();
                         assert!(end - last_syn >= 10 * S, "{p}: runs on");
+                    }
+                    "collateral_blocking" if p.contains("dns-names") => {
+                        // Each cited DNS answer names one of the three, each cited SYN goes
+                        // to the address it gave, and nothing comes back from the range.
+                        for (name, addr) in DNS_RANGE_NAMES {
+                            let addr = Ipv4Addr::from(addr);
+                            assert!(cited.iter().any(|x| x.sport == 53
+                                && contains(&x.payload, &addr.octets())
+                                && contains(
+                                    &x.payload,
+                                    name.split('.').nth(1).unwrap().as_bytes()
+                                )));
+                            assert!(cited.iter().any(|x| x.flags == SYN && x.dst == addr));
+                            assert!(!pkts.iter().any(|x| x.src == addr), "{p}");
+                        }
+                        assert!(answered(cited[0].ts), "{p}: nothing answered");
                     }
                     "collateral_blocking" => {
                         let names: std::collections::BTreeSet<&str> = RANGE_NAMES
