@@ -1,6 +1,7 @@
 //! Finds silent drops: SYNs to an address that never answers, requests dropped after their
 //! trigger, ICMP "administratively prohibited" from a hop, whole-network cuts and collateral
-//! blocking of an address range; it reads flow summaries and ICMP events, never bytes.
+//! blocking of an address range, and QUIC Initials the server never answered; it reads flow
+//! summaries and protocol events, never bytes, and must not judge a capture that shows no answer.
 //!
 //! # Signal
 //!
@@ -28,6 +29,12 @@
 //! - **Collateral blocking** (`collateral_blocking`; the Telegram case): flows for at least
 //!   `COLLATERAL_MIN_NAMES` unrelated names to one address range (/24, /48) all fail: one
 //!   finding listing the names.
+//! - **QUIC blocked** (`quic_blocked`; signatures.md §6.4; Zohaib et al., USENIX Security
+//!   2025): a client Initial with a decrypted SNI that the server never answered (or answered
+//!   and then went silent), with later unanswered UDP between the same hosts within
+//!   `QUIC_RESIDUAL` (180 s) listed as residual blocking. Needs an answered public flow; `high`
+//!   when the same server answered other traffic. A capture that ends within `QUIC_MIN_WAIT`
+//!   of the Initial proves nothing.
 //!
 //! # Known false positives, and what keeps them out
 //!
@@ -83,14 +90,18 @@ pub const NETWORK_CUT: FindingKind = FindingKind::new("network_cut", FindingClas
 /// Unrelated names failing together to one address range.
 pub const COLLATERAL_BLOCKING: FindingKind =
     FindingKind::new("collateral_blocking", FindingClass::Blackhole);
+/// A QUIC Initial with a server name that the server never answered (or stopped answering
+/// after the Initial exchange).
+pub const QUIC_BLOCKED: FindingKind = FindingKind::new("quic_blocked", FindingClass::Blackhole);
 
 /// Every kind this detector emits.
-pub const KINDS: [FindingKind; 5] = [
+pub const KINDS: [FindingKind; 6] = [
     TCP_SYN_UNANSWERED,
     TCP_DROPPED_AFTER_TRIGGER,
     ICMP_PROHIBITED,
     NETWORK_CUT,
     COLLATERAL_BLOCKING,
+    QUIC_BLOCKED,
 ];
 
 const NAME: &str = "blackhole";
@@ -114,6 +125,18 @@ const COLLATERAL_MIN_NAMES: usize = 3;
 const MAX_FRAMES: usize = 8;
 /// Addresses from DNS answers linked to a name (the first name seen for each).
 pub const MAX_NAMES: usize = 65_536;
+/// How long the Great Firewall keeps dropping UDP between the same hosts after a QUIC Initial
+/// with a blocked name (Zohaib et al., USENIX Security 2025): later unanswered UDP within this
+/// time is residual blocking.
+const QUIC_RESIDUAL: Span = Span::from_secs(180);
+/// A QUIC Initial proves nothing unless the capture runs on this long after it (a server
+/// answers within a round trip; clients retransmit after a 1 s PTO, RFC 9002 §6.2.2).
+const QUIC_MIN_WAIT: Span = Span::from_secs(3);
+/// A server that sent no more than this many datagrams (its Initial flight) and then nothing
+/// while the client kept sending went silent after the Initial exchange.
+const SERVER_INITIAL_FLIGHT: u64 = 3;
+/// Later flows quoted as residual blocking per finding.
+const MAX_RESIDUAL: usize = 16;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Failure {
@@ -187,6 +210,50 @@ pub struct Blackhole {
     /// Address -> the first name a DNS answer in the capture gave it, with the answer's frame.
     names: HashMap<IpAddr, (String, FrameNumber)>,
     dropped_names: u64,
+    /// The first client Initial with a server name, per UDP flow.
+    quic: HashMap<FlowId, QuicHello>,
+    /// UDP flows with a named client Initial, judged at the end.
+    quic_outcomes: Vec<QuicOutcome>,
+    /// UDP flows the server never answered (candidates for residual blocking).
+    udp_silent: Vec<UdpSilent>,
+}
+
+/// What a client's QUIC Initial flight showed.
+#[derive(Clone, Debug)]
+struct QuicHello {
+    sni: String,
+    alpn: Vec<String>,
+    version: u32,
+    dcid: String,
+    scid: String,
+    frames: Vec<FrameNumber>,
+    ts: Timestamp,
+    packets: u32,
+}
+
+/// A UDP flow that carried a named QUIC Initial.
+#[derive(Clone, Debug)]
+struct QuicOutcome {
+    flow: FlowRef,
+    hello: QuicHello,
+    /// Client datagrams and the first and last of their times.
+    client_packets: u64,
+    client_last: Timestamp,
+    /// Server datagrams, and the time of the last.
+    server_packets: u64,
+    server_last: Option<Timestamp>,
+    /// Client datagrams sent more than a second after the server's last.
+    client_after_silence: u64,
+    first_server_frame: Option<FrameNumber>,
+}
+
+/// An unanswered UDP flow.
+#[derive(Clone, Debug)]
+struct UdpSilent {
+    flow: FlowRef,
+    first_ts: Timestamp,
+    packets: u64,
+    frames: Vec<FrameNumber>,
 }
 
 impl Detector for Blackhole {
@@ -232,6 +299,29 @@ impl Detector for Blackhole {
                     ));
                 }
             }
+            ProtoEvent::QuicInitial {
+                dir: Direction::ClientToServer,
+                frames,
+                ts,
+                version,
+                dcid,
+                scid,
+                sni: Some(sni),
+                alpn,
+                packets,
+                ..
+            } => {
+                self.quic.entry(flow.record.id).or_insert(QuicHello {
+                    sni: sni.clone(),
+                    alpn: alpn.clone(),
+                    version: *version,
+                    dcid: dcid.to_hex(),
+                    scid: scid.to_hex(),
+                    frames: frames.iter().take(MAX_FRAMES).copied().collect(),
+                    ts: *ts,
+                    packets: *packets,
+                });
+            }
             ProtoEvent::DnsResponse { frame, message, .. } => {
                 let Some(q) = message.questions.first() else {
                     return;
@@ -275,6 +365,48 @@ impl Detector for Blackhole {
             // An answered UDP flow (DNS, QUIC) proves both directions are captured.
             let r = flow.record;
             let server = r.dir(Direction::ServerToClient);
+            let client = r.dir(Direction::ClientToServer);
+            let log = r.log.records();
+            if let Some(hello) = self.quic.remove(&id) {
+                if self.quic_outcomes.len() < MAX_OUTCOMES {
+                    let server_last = server.last_ts;
+                    let client_after_silence = server_last.map_or(0, |sl| {
+                        log.iter()
+                            .filter(|p| {
+                                p.dir == Direction::ClientToServer
+                                    && p.ts.since(sl) > Span::from_secs(1)
+                            })
+                            .count() as u64
+                    });
+                    self.quic_outcomes.push(QuicOutcome {
+                        flow: flow.flow_ref(),
+                        hello,
+                        client_packets: client.packets,
+                        client_last: client.last_ts.unwrap_or(r.first_ts),
+                        server_packets: server.packets,
+                        server_last,
+                        client_after_silence,
+                        first_server_frame: log
+                            .iter()
+                            .find(|p| p.dir == Direction::ServerToClient)
+                            .map(|p| p.frame),
+                    });
+                } else {
+                    self.dropped_outcomes += 1;
+                }
+            }
+            if server.packets == 0 && client.packets > 0 {
+                if self.udp_silent.len() < MAX_OUTCOMES {
+                    self.udp_silent.push(UdpSilent {
+                        flow: flow.flow_ref(),
+                        first_ts: r.first_ts,
+                        packets: client.packets,
+                        frames: log.iter().map(|p| p.frame).take(4).collect(),
+                    });
+                } else {
+                    self.dropped_outcomes += 1;
+                }
+            }
             if server.packets > 0 && self.outcomes.len() < MAX_OUTCOMES {
                 let first_answer = r
                     .log
@@ -420,6 +552,7 @@ impl Detector for Blackhole {
         let Some(end) = self.last_ts else {
             return;
         };
+        self.judge_quic(&outcomes, end, sink);
         let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
         if failed.is_empty() {
             return;
@@ -748,6 +881,235 @@ impl Detector for Blackhole {
     }
 }
 
+impl Blackhole {
+    /// QUIC: named client Initials the server never answered, or stopped answering after the
+    /// Initial exchange, with later unanswered UDP between the same hosts as residual blocking.
+    fn judge_quic(&mut self, outcomes: &[Outcome], end: Timestamp, sink: &mut FindingSink) {
+        let mut quic = std::mem::take(&mut self.quic_outcomes);
+        quic.sort_by_key(|q| q.flow.id);
+        let mut silent = std::mem::take(&mut self.udp_silent);
+        silent.sort_by_key(|u| (u.first_ts, u.flow.id));
+        let answered_quic: Vec<&QuicOutcome> =
+            quic.iter().filter(|q| q.server_packets > 0).collect();
+        let failing: Vec<&QuicOutcome> = quic
+            .iter()
+            .filter(|q| !is_special(q.flow.server.addr))
+            .filter(|q| {
+                q.server_packets == 0
+                    || (q.client_after_silence >= 2 && q.server_packets <= SERVER_INITIAL_FLIGHT)
+            })
+            .collect();
+        // Named Initials without any answer, whatever the addresses (for the diagnostic: a
+        // capture at a server in private space holds them too).
+        let unanswered: Vec<&QuicOutcome> = quic.iter().filter(|q| q.server_packets == 0).collect();
+        if failing.is_empty() && unanswered.is_empty() {
+            return;
+        }
+        let anything_back =
+            outcomes.iter().any(|o| o.answered || o.icmp.is_some()) || !answered_quic.is_empty();
+        if !anything_back {
+            let names: BTreeSet<&str> = unanswered.iter().map(|q| q.hello.sni.as_str()).collect();
+            sink.diagnostic(
+                crate::diag::DiagnosticKind::CaptureOneDirectional,
+                unanswered.first().and_then(|q| q.hello.frames.first().copied()),
+                format!(
+                    "{} UDP flows carried QUIC Initials (SNI {}) that got no answer, and nothing in the capture was answered: the capture may hold one direction only (a capture at the server, or of the client's packets only), so whether they were dropped on the path cannot be told",
+                    unanswered.len(),
+                    names.into_iter().take(6).collect::<Vec<_>>().join(", ")
+                ),
+            );
+            return;
+        }
+        let public_answers: Vec<(FlowRef, Timestamp, Option<FrameNumber>, Option<String>)> =
+            outcomes
+                .iter()
+                .filter(|o| o.answered && !is_special(o.flow.server.addr))
+                .map(|o| {
+                    (
+                        o.flow,
+                        o.first_ts,
+                        o.frames.first().copied(),
+                        o.trigger.as_ref().map(|t| t.1.clone()),
+                    )
+                })
+                .chain(
+                    answered_quic
+                        .iter()
+                        .filter(|q| !is_special(q.flow.server.addr))
+                        .map(|q| {
+                            (
+                                q.flow,
+                                q.hello.ts,
+                                q.first_server_frame,
+                                Some(q.hello.sni.clone()),
+                            )
+                        }),
+                )
+                .collect();
+        for q in failing {
+            // The capture must run on after the Initial: its last seconds prove nothing.
+            if end.since(q.hello.ts) < QUIC_MIN_WAIT {
+                continue;
+            }
+            let proof = public_answers
+                .iter()
+                .filter(|a| a.0.server.addr != q.flow.server.addr)
+                .filter(|a| a.1.since(q.hello.ts).abs() <= PROOF_WINDOW)
+                .min_by_key(|a| (a.1.since(q.hello.ts).abs(), a.0.id));
+            let Some(proof) = proof else {
+                continue;
+            };
+            // The same server answering other traffic (TCP fallback, another name over QUIC)
+            // shows it is up: only this name is dropped.
+            let same_server = public_answers
+                .iter()
+                .filter(|a| a.0.server.addr == q.flow.server.addr && a.0.id != q.flow.id)
+                .min_by_key(|a| a.0.id);
+            let confidence = if same_server.is_some() {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            };
+            let h = &q.hello;
+            let mut b = FindingBuilder::new(NAME, QUIC_BLOCKED, confidence, q.flow, String::new())
+                .at(h.ts)
+                .trigger("quic_sni", h.sni.clone(), h.frames.first().copied());
+            b = b.evidence(Evidence::Note {
+                text: format!(
+                    "client Initial: QUIC version {}, SNI {}, ALPN {}, DCID {}, SCID {}, {} long-header packets",
+                    version_name(h.version),
+                    h.sni,
+                    if h.alpn.is_empty() {
+                        "none".to_string()
+                    } else {
+                        h.alpn.join(",")
+                    },
+                    if h.dcid.is_empty() { "(empty)" } else { &h.dcid },
+                    if h.scid.is_empty() { "(empty)" } else { &h.scid },
+                    h.packets
+                ),
+                frames: h.frames.clone(),
+            });
+            let silence = match q.server_last {
+                None => format!(
+                    "the server sent nothing: {} client datagrams over {} got no answer",
+                    q.client_packets,
+                    q.client_last.since(h.ts)
+                ),
+                Some(sl) => format!(
+                    "the server answered the Initial ({} datagrams) and went silent: {} client datagrams after {} got no answer",
+                    q.server_packets, q.client_after_silence, sl
+                ),
+            };
+            b = b.evidence(Evidence::Note {
+                text: silence,
+                frames: q.first_server_frame.into_iter().collect(),
+            });
+            b = b.evidence(Evidence::Note {
+                text: format!(
+                    "client port {} {} server port {} (the Great Firewall blocks only when the client port is the larger)",
+                    q.flow.client.port,
+                    if q.flow.client.port > q.flow.server.port { ">" } else { "<=" },
+                    q.flow.server.port
+                ),
+                frames: vec![],
+            });
+            b = b.evidence(Evidence::Note {
+                text: format!(
+                    "both directions are captured: flow {} to {}{} was answered at {}",
+                    proof.0.id,
+                    proof.0.server,
+                    proof
+                        .3
+                        .as_ref()
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default(),
+                    proof.1
+                ),
+                frames: proof.2.into_iter().collect(),
+            });
+            if let Some(a) = same_server {
+                b = b.evidence(Evidence::Note {
+                    text: format!(
+                        "the same server answered flow {} ({}{}): it is up, only this name is dropped",
+                        a.0.id,
+                        a.0.proto,
+                        a.3.as_ref().map(|n| format!(", {n}")).unwrap_or_default()
+                    ),
+                    frames: a.2.into_iter().collect(),
+                });
+            }
+            // Residual blocking: later UDP between the same hosts that got no answer.
+            let mut residual = 0usize;
+            let mut last_residual = None;
+            for u in silent.iter().filter(|u| {
+                u.flow.id != q.flow.id
+                    && u.flow.client.addr == q.flow.client.addr
+                    && u.flow.server.addr == q.flow.server.addr
+                    && u.first_ts > h.ts
+                    && u.first_ts.since(h.ts) <= QUIC_RESIDUAL
+            }) {
+                residual += 1;
+                last_residual = Some(u.first_ts.since(h.ts));
+                if residual <= MAX_RESIDUAL {
+                    b = b.evidence(Evidence::Note {
+                        text: format!(
+                            "residual blocking: UDP flow {} to {} from port {}, {} after the trigger, {} datagrams, no answer",
+                            u.flow.id,
+                            u.flow.server,
+                            u.flow.client.port,
+                            u.first_ts.since(h.ts),
+                            u.packets
+                        ),
+                        frames: u.frames.iter().take(2).copied().collect(),
+                    });
+                }
+            }
+            if residual > 0 {
+                b = b.evidence(Evidence::Measurement {
+                    metric: "residual_flows".into(),
+                    value: residual as f64,
+                    unit: "flows".into(),
+                    reference: last_residual.map(|s| s.as_millis_f64() / 1000.0),
+                    reference_label: Some("seconds from the trigger to the last one".into()),
+                    frames: vec![],
+                });
+            }
+            let mut f = b.build();
+            f.summary = format!(
+                "QUIC to {} for {} got no answer{}{}, while {} answered",
+                q.flow.server,
+                h.sni,
+                if q.server_last.is_some() {
+                    " after the Initial exchange"
+                } else {
+                    " to its Initial"
+                },
+                if residual > 0 {
+                    format!(
+                        "; {residual} later UDP flows to the same host within {} s also went unanswered (residual blocking)",
+                        QUIC_RESIDUAL.as_millis_f64() / 1000.0
+                    )
+                } else {
+                    String::new()
+                },
+                proof.0.server
+            );
+            sink.push(f);
+        }
+    }
+}
+
+/// A QUIC version for people.
+fn version_name(v: u32) -> String {
+    match v {
+        crate::proto::quic::packet::VERSION_1 => "1".into(),
+        crate::proto::quic::packet::VERSION_2 => "2".into(),
+        crate::proto::quic::packet::VERSION_DRAFT_29 => "draft-29".into(),
+        other => format!("0x{other:08x}"),
+    }
+}
+
 /// First and last of some times.
 fn span_of(ts: impl Iterator<Item = Timestamp>) -> Option<(Timestamp, Timestamp)> {
     ts.fold(None, |acc, t| match acc {
@@ -826,5 +1188,149 @@ fn range_of(a: IpAddr) -> String {
             let s = v.segments();
             format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::Endpoint;
+
+    fn fr(n: u64) -> FrameNumber {
+        FrameNumber::new(n).unwrap()
+    }
+
+    fn flow(proto: L4Proto, frame: u64, server: [u8; 4], cport: u16, sport: u16) -> FlowRef {
+        FlowRef {
+            proto,
+            client: Endpoint {
+                addr: IpAddr::from([192, 168, 1, 20]),
+                port: cport,
+            },
+            server: Endpoint {
+                addr: IpAddr::from(server),
+                port: sport,
+            },
+            id: FlowId {
+                first_frame: fr(frame),
+                depth: 0,
+            },
+        }
+    }
+
+    fn ts(s: i64) -> Timestamp {
+        Timestamp::from_nanos(1_700_000_000_000_000_000 + s * 1_000_000_000)
+    }
+
+    const BLOCKED: [u8; 4] = [142, 250, 74, 110];
+
+    /// A capture at the client: a TCP fetch from another server answered at 0 s, a QUIC Initial
+    /// for google.com at 1 s with no answer, a later UDP flow to the same host at 60 s with no
+    /// answer; the capture ends at `end` s. `server_packets` datagrams answer the Initial.
+    fn run(end: i64, server_packets: u64) -> (Vec<crate::finding::Finding>, Vec<String>) {
+        let mut d = Blackhole {
+            last_ts: Some(ts(end)),
+            ..Default::default()
+        };
+        d.outcomes.push(Outcome {
+            flow: flow(L4Proto::Tcp, 1, [93, 158, 134, 11], 40000, 443),
+            first_ts: ts(0),
+            last_client_ts: ts(0),
+            failure: None,
+            answered: true,
+            trigger: None,
+            frames: vec![fr(2)],
+            icmp: None,
+            attempts: None,
+        });
+        d.quic_outcomes.push(QuicOutcome {
+            flow: flow(L4Proto::Udp, 10, BLOCKED, 51000, 443),
+            hello: QuicHello {
+                sni: "google.com".into(),
+                alpn: vec!["h3".into()],
+                version: crate::proto::quic::packet::VERSION_1,
+                dcid: "0336d55ba695d78e".into(),
+                scid: String::new(),
+                frames: vec![fr(10)],
+                ts: ts(1),
+                packets: 1,
+            },
+            client_packets: 3,
+            client_last: ts(4),
+            server_packets,
+            server_last: (server_packets > 0).then(|| ts(1)),
+            client_after_silence: 0,
+            first_server_frame: (server_packets > 0).then(|| fr(11)),
+        });
+        d.udp_silent.push(UdpSilent {
+            flow: flow(L4Proto::Udp, 30, BLOCKED, 52000, 443),
+            first_ts: ts(60),
+            packets: 2,
+            frames: vec![fr(30), fr(31)],
+        });
+        let mut sink = FindingSink::new();
+        d.finish(&mut sink);
+        let diags = sink
+            .take_diagnostics()
+            .into_iter()
+            .map(|(k, _, _)| k.as_str().to_string())
+            .collect();
+        (sink.into_sorted(), diags)
+    }
+
+    #[test]
+    fn quic_initial_without_answer_is_blocked_with_residual_flows() {
+        let (found, _) = run(200, 0);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let f = &found[0];
+        assert_eq!(f.kind, QUIC_BLOCKED);
+        assert_eq!(f.confidence, Confidence::Medium);
+        assert_eq!(f.trigger.as_ref().unwrap().value, "google.com");
+        let frames: Vec<u64> = f.frames.iter().map(|x| x.get()).collect();
+        assert!(frames.contains(&10) && frames.contains(&30) && frames.contains(&2));
+        assert!(f.summary.contains("residual"), "{}", f.summary);
+        assert!(f.evidence.iter().any(|e| matches!(e,
+            Evidence::Note { text, .. } if text.contains("DCID 0336d55ba695d78e") && text.contains("ALPN h3"))));
+    }
+
+    #[test]
+    fn quic_twins_stay_silent() {
+        // The capture ends right after the Initial.
+        assert!(run(2, 0).0.is_empty());
+        // The server answered.
+        assert!(run(200, 2).0.is_empty());
+    }
+
+    #[test]
+    fn quic_without_any_answer_is_a_one_directional_capture() {
+        let mut d = Blackhole {
+            last_ts: Some(ts(100)),
+            ..Default::default()
+        };
+        d.quic_outcomes.push(QuicOutcome {
+            flow: flow(L4Proto::Udp, 1, BLOCKED, 51000, 443),
+            hello: QuicHello {
+                sni: "google.com".into(),
+                alpn: vec![],
+                version: 1,
+                dcid: String::new(),
+                scid: String::new(),
+                frames: vec![fr(1)],
+                ts: ts(1),
+                packets: 1,
+            },
+            client_packets: 1,
+            client_last: ts(1),
+            server_packets: 0,
+            server_last: None,
+            client_after_silence: 0,
+            first_server_frame: None,
+        });
+        let mut sink = FindingSink::new();
+        d.finish(&mut sink);
+        let diags = sink.take_diagnostics();
+        assert!(sink.into_sorted().is_empty());
+        assert_eq!(diags.len(), 1);
+        assert!(diags[0].2.contains("SNI google.com"));
     }
 }
