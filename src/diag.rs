@@ -114,6 +114,12 @@ diagnostic_kinds! {
     LimitReachedThrottlingRecords = "limit_reached_throttling_records", Info;
     /// The throttling detector keeps as many finished flows as it may for its capture-wide comparisons (targeted throttling, plan-wide caps, slow handshakes); later flows were not compared.
     LimitReachedThrottlingFlows = "limit_reached_throttling_flows", Info;
+    /// More TCP flows than the blackhole detector keeps until the end of the capture; later flows were not judged for silent drops.
+    LimitReachedBlackholeFlows = "limit_reached_blackhole_flows", Info;
+    /// More addresses in DNS answers than the blackhole detector links to names; flows to later addresses are judged without a name.
+    LimitReachedBlackholeNames = "limit_reached_blackhole_names", Info;
+    /// Flows went unanswered and no flow in the capture was answered: the capture may hold one direction of traffic only, so silent drops cannot be judged.
+    CaptureOneDirectional = "capture_one_directional", Warning;
     /// A DNS message could not be fully parsed (truncated, bad name, compression loop); what came before the problem was used.
     DnsMessageMalformed = "dns_message_malformed", Warning;
     /// A TLS record or handshake message is malformed; TLS parsing stopped for that direction.

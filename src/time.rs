@@ -140,7 +140,12 @@ impl Span {
         self.0 as f64 / NANOS_PER_SEC as f64
     }
 
-    /// True when the span is negative (the later event has the earlier timestamp).
+    /// The span without its sign.
+    pub fn abs(self) -> Span {
+        Span(self.0.saturating_abs())
+    }
+
+    /// True for a negative span (the end before the start).
     pub fn is_negative(self) -> bool {
         self.0 < 0
     }

@@ -985,3 +985,82 @@ fn corpus_policing_matches_the_published_detector() {
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
+
+/// The Great Firewall's QUIC captures (gfw-report/usenixsecurity25-quic-sni). Each holds one
+/// direction only: the victim's and the attacker's Initials (captured at the senders) and the
+/// server's capture (at a server in private address space that never answers). The blocking the
+/// upstream READMEs describe shows only by comparing captures (the victim's Initials of
+/// 15:21:10-15:23:56 sent but never received by the server after the spoofed google.com Initial
+/// of 15:21:04), so no single capture may claim it: tamper reports no blackhole finding and says,
+/// with the decrypted SNI, why it cannot judge. CenTrace's probes stay silent too: their
+/// unanswered TTL-limited probes are answered by ICMP time exceeded and their controls answered.
+#[test]
+fn corpus_blackhole_quic_captures_are_not_over_claimed() {
+    let Some(corpus) = common::corpus_dir() else {
+        common::skip_without_corpus("corpus_blackhole_quic_captures_are_not_over_claimed");
+        return;
+    };
+    let mut problems = Vec::new();
+    let base = "usenixsecurity25-quic-sni/experiments";
+    let cases: [(&str, Option<&str>); 4] = [
+        (
+            "availability-attack/pcap/quic_victim_client_anon.pcap",
+            Some("42 UDP flows carried QUIC Initials (SNI http3check.net)"),
+        ),
+        (
+            "availability-attack/pcap/quic_attacker_client_anon.pcap",
+            Some("1 UDP flows carried QUIC Initials (SNI google.com)"),
+        ),
+        (
+            "availability-attack/pcap/quic_server_anon.pcap",
+            Some("SNI google.com, http3check.net"),
+        ),
+        (
+            "flow-tracking-time/flow-tracking-time.pcap",
+            Some("(SNI google.com)"),
+        ),
+    ];
+    for (rel, diag) in cases {
+        let path = corpus.join(base).join(rel);
+        let (report, _) = common::analyze_with_facts(&path);
+        let bh: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.class == tamper::finding::FindingClass::Blackhole)
+            .map(|f| f.summary.clone())
+            .collect();
+        if !bh.is_empty() {
+            problems.push(format!("{rel}: over-claimed {bh:?}"));
+        }
+        if let Some(text) = diag {
+            let found = report.diagnostics.iter().any(|d| {
+                d.kind.as_str() == "capture_one_directional"
+                    && d.examples.iter().any(|e| e.detail.contains(text))
+            });
+            if !found {
+                problems.push(format!(
+                    "{rel}: no capture_one_directional naming {text:?}: {:?}",
+                    report.diagnostics
+                ));
+            }
+        }
+    }
+    for dir in ["CenTrace/testdata", "CenTrace/examples/pcaps"] {
+        let Ok(entries) = std::fs::read_dir(corpus.join(dir)) else {
+            continue;
+        };
+        let mut names: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        names.sort();
+        for path in names {
+            let found = class_findings(&path, tamper::finding::FindingClass::Blackhole);
+            if !found.is_empty() {
+                problems.push(format!(
+                    "{}: {:?}",
+                    path.display(),
+                    found.iter().map(|f| f.summary.clone()).collect::<Vec<_>>()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}

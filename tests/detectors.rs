@@ -44,3 +44,49 @@ fn dns_judgement_limit_is_reported_and_races_are_still_found() {
         assert!(races[0].frames.iter().any(|f| f.get() == 8));
     }
 }
+
+/// The blackhole summaries say once that nothing came back, and a dropped request's duration
+/// spans its transmissions (0.25 + 0.5 + 1 + 2 s), not the time until the client's RST (7 s).
+#[test]
+fn blackhole_wording_and_durations() {
+    let dir = common::fixtures_dir().join("blackhole");
+    let finding = |file: &str, kind: &str| {
+        let (report, _) = common::analyze_with_facts(&dir.join(file));
+        report
+            .findings
+            .into_iter()
+            .find(|f| f.kind.as_str() == kind)
+            .unwrap_or_else(|| panic!("{file}: no {kind}"))
+    };
+    let span = |f: &tamper::finding::Finding| {
+        f.evidence
+            .iter()
+            .find_map(|e| match e {
+                tamper::finding::Evidence::Measurement { metric, value, .. }
+                    if metric == "attempts_span" =>
+                {
+                    Some(*value)
+                }
+                _ => None,
+            })
+            .expect("attempts_span")
+    };
+    let syn = finding("syn-unanswered-telegram-address.pcap", "tcp_syn_unanswered");
+    let s = syn.summary.to_ascii_lowercase();
+    assert_eq!(
+        s.matches("no answer").count()
+            + s.matches("without answer").count()
+            + s.matches("got no").count(),
+        1,
+        "{}",
+        syn.summary
+    );
+    assert_eq!(span(&syn), 15_000.0);
+    let dropped = finding("http-request-dropped.pcap", "tcp_dropped_after_trigger");
+    assert_eq!(span(&dropped), 3_750.0);
+    assert!(
+        dropped.summary.contains("over 3.75 s"),
+        "{}",
+        dropped.summary
+    );
+}

@@ -13,6 +13,7 @@
 //!    review the diff, and document the kinds in `docs/findings.md`.
 
 pub mod addresses;
+pub mod blackhole;
 pub mod blockpage;
 pub mod devices;
 pub mod dns_injection;
@@ -94,6 +95,7 @@ pub fn all_detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
         )),
         Box::new(blockpage::Blockpage::new(config.fingerprints.clone())),
         Box::new(throttling::Throttling::new()),
+        Box::new(blackhole::Blackhole::default()),
     ]
 }
 
@@ -103,5 +105,6 @@ pub fn all_kinds() -> Vec<FindingKind> {
     kinds.extend(dns_injection::KINDS);
     kinds.extend(blockpage::KINDS);
     kinds.extend(throttling::KINDS);
+    kinds.extend(blackhole::KINDS);
     kinds
 }

@@ -50,6 +50,9 @@ pub enum Diagnostic {
     IpFragmentIncomplete,
     /// A DNS message could not be parsed.
     DnsMessageMalformed,
+    /// Flows went unanswered and none was answered: the capture may hold one
+    /// direction only.
+    CaptureOneDirectional,
 }
 
 impl Diagnostic {
@@ -63,6 +66,7 @@ impl Diagnostic {
             Diagnostic::IpFragmentOverlapConflict => "ip_fragment_overlap_conflict",
             Diagnostic::IpFragmentIncomplete => "ip_fragment_incomplete",
             Diagnostic::DnsMessageMalformed => "dns_message_malformed",
+            Diagnostic::CaptureOneDirectional => "capture_one_directional",
         }
     }
 }
@@ -4260,11 +4264,12 @@ pub fn catalogue() -> Vec<Fixture> {
     .chain(super::fixtures_tls::tls_fixtures())
     .chain(super::fixtures_blockpage::blockpage_fixtures())
     .chain(super::fixtures_throttling::throttling_fixtures())
+    .chain(super::fixtures_blackhole::blackhole_fixtures())
     .collect()
 }
 
 /// What each fixture directory holds (README section headings).
-const SECTIONS: [(&str, &str); 9] = [
+const SECTIONS: [(&str, &str); 10] = [
     (
         "capture",
         "Capture file formats, compression and damaged files",
@@ -4285,6 +4290,10 @@ const SECTIONS: [(&str, &str); 9] = [
     (
         "throttling",
         "Policing, targeted throttling, freezes and slow handshakes, with benign look-alikes",
+    ),
+    (
+        "blackhole",
+        "Silent drops: unanswered SYNs, dropped requests, prohibited ICMP, cuts and collateral blocking, with benign look-alikes",
     ),
 ];
 

@@ -20,10 +20,12 @@
 //!   path, emitting through a scenario.
 //! * [`fixtures`]: the catalogue of committed format and decoding fixtures,
 //!   with the ground truth tamper must reproduce for each.
-//! * `fixtures_tls`, `fixtures_blockpage` and `fixtures_throttling`: the
-//!   `tls/`, `blockpage/` and `throttling/` groups of that catalogue
-//!   (certificates; blockpages, injected responses, forced redirects; policed,
-//!   frozen and slowed transfers; each with benign look-alikes).
+//! * `fixtures_tls`, `fixtures_blockpage`, `fixtures_throttling` and
+//!   `fixtures_blackhole`: the `tls/`, `blockpage/`, `throttling/` and
+//!   `blackhole/` groups of that catalogue (certificates; blockpages, injected
+//!   responses, forced redirects; policed, frozen and slowed transfers; silent
+//!   drops, prohibited ICMP, network cuts and collateral blocking; each with
+//!   their benign look-alikes).
 //!
 //! Everything here is deterministic: the same calls give byte-identical
 //! output on every machine.
@@ -32,6 +34,7 @@
 
 pub mod app;
 pub mod fixtures;
+mod fixtures_blackhole;
 mod fixtures_blockpage;
 mod fixtures_throttling;
 mod fixtures_tls;

@@ -1,0 +1,1345 @@
+//! Finds silent drops: SYNs to an address that never answers, requests dropped after their
+//! trigger, ICMP "administratively prohibited" from a hop, whole-network cuts and collateral
+//! blocking of an address range, and QUIC Initials the server never answered; it reads flow
+//! summaries and protocol events, never bytes, and must not judge a capture that shows no answer.
+//!
+//! # Signal
+//!
+//! Each TCP flow seen from the client is summarised when it ends; the judgement waits for the
+//! end of the capture, because a drop is only a drop when the same capture shows that other
+//! traffic was answered (both directions are captured) and the failure did not just run into
+//! the end of the capture.
+//!
+//! - **Unanswered SYNs** (`tcp_syn_unanswered`; signatures.md §6.1; OONI `tcp_connect`
+//!   `generic_timeout_error`; the Telegram blocking in Russia, 2018): the client retransmitted
+//!   its SYN with the usual backoff and nothing came back (no SYN-ACK, RST or ICMP), while
+//!   other servers answered within `PROOF_WINDOW`. No trigger is visible, so at most
+//!   `medium`.
+//! - **Drop after the trigger** (`tcp_dropped_after_trigger`; signatures.md §6.2; TSPU and the
+//!   Great Firewall's ESNI blocking): the handshake completed, the client sent its ClientHello
+//!   or HTTP request and retransmitted it, unacknowledged, until it gave up. `high` when
+//!   another connection to the same server address was answered in the capture (so the
+//!   server is up and only this trigger is dropped), `medium` with other servers answering.
+//! - **ICMP prohibited** (`icmp_prohibited`; RFC 792/1812 codes 9, 10, 13; RFC 4443 code 1):
+//!   a router on the path, not the destination, says the flow is administratively
+//!   prohibited: `medium`.
+//! - **Network cut** (`network_cut`; Belarus, August 2020): from some point on, every new flow
+//!   to at least `CUT_MIN_SERVERS` servers fails while flows before it were answered: one
+//!   finding with the time it began instead of one per flow.
+//! - **Collateral blocking** (`collateral_blocking`; the Telegram case): flows for at least
+//!   `COLLATERAL_MIN_NAMES` unrelated names to one address range (/24, /48) all fail: one
+//!   finding listing the names.
+//! - **QUIC blocked** (`quic_blocked`; signatures.md §6.4; Zohaib et al., USENIX Security
+//!   2025): a client Initial with a decrypted SNI that the server never answered (or answered
+//!   and then went silent), with later unanswered UDP between the same hosts within
+//!   `QUIC_RESIDUAL` (180 s) listed as residual blocking. Needs an answered public flow; `high`
+//!   when the same server answered other traffic. A capture that ends within `QUIC_MIN_WAIT`
+//!   of the Initial proves nothing.
+//!
+//! # Known false positives, and what keeps them out
+//!
+//! - A capture holding one direction only: no flow anywhere was answered, so nothing is judged
+//!   and the diagnostic `capture_one_directional` says why.
+//! - The last seconds of a capture: a flow whose client was still trying within
+//!   `CAPTURE_END_GRACE` of the capture's end, with fewer than three attempts, proves nothing;
+//!   nor does one whose first attempt came less than `MIN_WAIT` (3 s) before the end, however
+//!   many retries it sent (Chris Sanders' `nowebaccess3.pcapng`: three SYNs within one second,
+//!   then the capture stops).
+//! - A port scan: single SYNs are never judged (the backoff of a real client is required), and
+//!   a client with unanswered SYNs to `SCAN_PORTS` or more ports of one host is a scan.
+//! - A server that is down: an RST, an ICMP unreachable other than "prohibited", "prohibited"
+//!   sent by the destination itself (a host firewall's `REJECT`), or any answer from it makes
+//!   the failure ordinary. A FIN that acknowledges only the SYN is no answer (a server's idle
+//!   timeout after a request that never arrived).
+//! - Answers from private or other special-purpose addresses (a home router resolving from its
+//!   cache) neither prove that both directions are captured nor interrupt a network cut.
+//!
+//! One SYN is enough when a router answers it with "prohibited": Linux aborts `connect()` at
+//! the first such ICMP. Flows without a name of their own are named by the DNS answer in the
+//! capture that gave their address (at most `MAX_NAMES` addresses), so range blocking at the
+//! SYN level groups by the names the client looked up.
+//! - A destination in private, documentation or other special-purpose space (a LAN host that
+//!   is off, an anonymised capture such as `packets/http_espn_fail.pcapng`): not judged.
+//! - A capture taken at the server: the client's drops are not visible there; not judged.
+//!
+//! # Fixtures
+//!
+//! `fixtures/blackhole/`: a positive per pattern and a negative twin per trap.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+use super::{Detector, FlowView};
+use crate::finding::{
+    Confidence, Evidence, FindingBuilder, FindingClass, FindingKind, FindingSink, FlowRef,
+};
+use crate::flow::FlowEnd;
+use crate::ids::{Direction, FlowId, FrameNumber, L4Proto};
+use crate::proto::event::ProtoEvent;
+use crate::proto::tcp::Vantage;
+use crate::time::{Span, Timestamp};
+
+/// SYNs retransmitted without any answer.
+pub const TCP_SYN_UNANSWERED: FindingKind =
+    FindingKind::new("tcp_syn_unanswered", FindingClass::Blackhole);
+/// A request dropped after the handshake, retransmitted until the client gave up.
+pub const TCP_DROPPED_AFTER_TRIGGER: FindingKind =
+    FindingKind::new("tcp_dropped_after_trigger", FindingClass::Blackhole);
+/// An ICMP "administratively prohibited" from a router on the path.
+pub const ICMP_PROHIBITED: FindingKind =
+    FindingKind::new("icmp_prohibited", FindingClass::Blackhole);
+/// Every flow failing from some point in the capture on.
+pub const NETWORK_CUT: FindingKind = FindingKind::new("network_cut", FindingClass::Blackhole);
+/// Unrelated names failing together to one address range.
+pub const COLLATERAL_BLOCKING: FindingKind =
+    FindingKind::new("collateral_blocking", FindingClass::Blackhole);
+/// A QUIC Initial with a server name that the server never answered (or stopped answering
+/// after the Initial exchange).
+pub const QUIC_BLOCKED: FindingKind = FindingKind::new("quic_blocked", FindingClass::Blackhole);
+
+/// Every kind this detector emits.
+pub const KINDS: [FindingKind; 6] = [
+    TCP_SYN_UNANSWERED,
+    TCP_DROPPED_AFTER_TRIGGER,
+    ICMP_PROHIBITED,
+    NETWORK_CUT,
+    COLLATERAL_BLOCKING,
+    QUIC_BLOCKED,
+];
+
+const NAME: &str = "blackhole";
+/// Flow summaries kept for the end of the capture.
+pub const MAX_OUTCOMES: usize = 500_000;
+/// An answered flow this close in time to a failure proves both directions are captured.
+const PROOF_WINDOW: Span = Span::from_secs(120);
+/// A failure still being retried this close to the capture's end proves nothing.
+const CAPTURE_END_GRACE: Span = Span::from_secs(3);
+/// A failure counts only when the capture goes on at least this long after the first attempt:
+/// a client's retries (Windows resends a SYN after a few ms and then after 1 s) can pile up
+/// within a second, before any answer could be called missing.
+const MIN_WAIT: Span = Span::from_secs(3);
+/// Attempts (SYNs, or request transmissions) needed before a failure counts.
+const MIN_ATTEMPTS: u32 = 2;
+/// Unanswered SYNs to this many ports of one host are a scan.
+const SCAN_PORTS: usize = 20;
+/// A network cut needs failures to at least this many servers...
+const CUT_MIN_SERVERS: usize = 3;
+/// ...and at least this many failed flows.
+const CUT_MIN_FLOWS: usize = 5;
+/// Collateral blocking needs this many distinct names failing to one range.
+const COLLATERAL_MIN_NAMES: usize = 3;
+/// Frames cited per failed flow.
+const MAX_FRAMES: usize = 8;
+/// Addresses from DNS answers linked to a name (the first name seen for each).
+pub const MAX_NAMES: usize = 65_536;
+/// How long the Great Firewall keeps dropping UDP between the same hosts after a QUIC Initial
+/// with a blocked name (Zohaib et al., USENIX Security 2025): later unanswered UDP within this
+/// time is residual blocking.
+const QUIC_RESIDUAL: Span = Span::from_secs(180);
+/// A QUIC Initial proves nothing unless the capture runs on this long after it (a server
+/// answers within a round trip; clients retransmit after a 1 s PTO, RFC 9002 §6.2.2).
+const QUIC_MIN_WAIT: Span = Span::from_secs(3);
+/// A server that sent no more than this many datagrams (its Initial flight) and then nothing
+/// while the client kept sending went silent after the Initial exchange.
+const SERVER_INITIAL_FLIGHT: u64 = 3;
+/// Later flows quoted as residual blocking per finding.
+const MAX_RESIDUAL: usize = 16;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Failure {
+    /// SYNs without answer.
+    NoSynAck { syns: u32 },
+    /// Request retransmitted without answer after the handshake.
+    Dropped { sends: u32 },
+}
+
+#[derive(Clone, Debug)]
+struct Icmp {
+    frame: FrameNumber,
+    from: IpAddr,
+    v6: bool,
+    icmp_type: u8,
+    code: u8,
+    ttl: u8,
+}
+
+impl Icmp {
+    fn prohibited(&self) -> bool {
+        if self.v6 {
+            self.icmp_type == 1 && self.code == 1
+        } else {
+            self.icmp_type == 3 && matches!(self.code, 9 | 10 | 13)
+        }
+    }
+
+    fn describe(&self) -> String {
+        let what = if self.prohibited() {
+            "administratively prohibited"
+        } else {
+            "destination unreachable"
+        };
+        format!(
+            "ICMP{} type {} code {} ({what}) from {} (frame {}, TTL {})",
+            if self.v6 { "v6" } else { "" },
+            self.icmp_type,
+            self.code,
+            self.from,
+            self.frame,
+            self.ttl
+        )
+    }
+}
+
+/// What a flow came to.
+#[derive(Clone, Debug)]
+struct Outcome {
+    flow: FlowRef,
+    first_ts: Timestamp,
+    last_client_ts: Timestamp,
+    failure: Option<Failure>,
+    /// The server sent something (answered).
+    answered: bool,
+    trigger: Option<(&'static str, String, Option<FrameNumber>)>,
+    frames: Vec<FrameNumber>,
+    icmp: Option<Icmp>,
+    /// First and last attempt (SYN, or transmission of the request).
+    attempts: Option<(Timestamp, Timestamp)>,
+}
+
+/// The blackhole detector.
+#[derive(Default)]
+pub struct Blackhole {
+    outcomes: Vec<Outcome>,
+    icmp: HashMap<FlowId, Icmp>,
+    triggers: HashMap<FlowId, (&'static str, String, Option<FrameNumber>)>,
+    last_ts: Option<Timestamp>,
+    dropped_outcomes: u64,
+    /// Address -> the first name a DNS answer in the capture gave it, with the answer's frame.
+    names: HashMap<IpAddr, (String, FrameNumber)>,
+    dropped_names: u64,
+    /// The first client Initial with a server name, per UDP flow.
+    quic: HashMap<FlowId, QuicHello>,
+    /// UDP flows with a named client Initial, judged at the end.
+    quic_outcomes: Vec<QuicOutcome>,
+    /// UDP flows the server never answered (candidates for residual blocking).
+    udp_silent: Vec<UdpSilent>,
+}
+
+/// What a client's QUIC Initial flight showed.
+#[derive(Clone, Debug)]
+struct QuicHello {
+    sni: String,
+    alpn: Vec<String>,
+    version: u32,
+    dcid: String,
+    scid: String,
+    frames: Vec<FrameNumber>,
+    ts: Timestamp,
+    packets: u32,
+}
+
+/// A UDP flow that carried a named QUIC Initial.
+#[derive(Clone, Debug)]
+struct QuicOutcome {
+    flow: FlowRef,
+    hello: QuicHello,
+    /// Client datagrams and the first and last of their times.
+    client_packets: u64,
+    client_last: Timestamp,
+    /// Server datagrams, and the time of the last.
+    server_packets: u64,
+    server_last: Option<Timestamp>,
+    /// Client datagrams sent more than a second after the server's last.
+    client_after_silence: u64,
+    first_server_frame: Option<FrameNumber>,
+}
+
+/// An unanswered UDP flow.
+#[derive(Clone, Debug)]
+struct UdpSilent {
+    flow: FlowRef,
+    first_ts: Timestamp,
+    packets: u64,
+    frames: Vec<FrameNumber>,
+}
+
+impl Detector for Blackhole {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn on_event(&mut self, flow: &FlowView<'_>, event: &ProtoEvent, _sink: &mut FindingSink) {
+        match event {
+            ProtoEvent::Packet(p) => {
+                self.last_ts = Some(self.last_ts.map_or(p.ts, |t| t.max(p.ts)));
+            }
+            ProtoEvent::IcmpError {
+                frame,
+                from,
+                ttl,
+                v6,
+                icmp_type,
+                code,
+                quoted_dir: Direction::ClientToServer,
+                ..
+            } => {
+                self.icmp.entry(flow.record.id).or_insert(Icmp {
+                    frame: *frame,
+                    from: *from,
+                    v6: *v6,
+                    icmp_type: *icmp_type,
+                    code: *code,
+                    ttl: *ttl,
+                });
+            }
+            ProtoEvent::TlsClientHello {
+                dir: Direction::ClientToServer,
+                frames,
+                hello,
+                ..
+            } => {
+                if let Some(sni) = &hello.sni {
+                    self.triggers.entry(flow.record.id).or_insert((
+                        "sni",
+                        sni.clone(),
+                        frames.first().copied(),
+                    ));
+                }
+            }
+            ProtoEvent::QuicInitial {
+                dir: Direction::ClientToServer,
+                frames,
+                ts,
+                version,
+                dcid,
+                scid,
+                sni: Some(sni),
+                alpn,
+                packets,
+                ..
+            } => {
+                self.quic.entry(flow.record.id).or_insert(QuicHello {
+                    sni: sni.clone(),
+                    alpn: alpn.clone(),
+                    version: *version,
+                    dcid: dcid.to_hex(),
+                    scid: scid.to_hex(),
+                    frames: frames.iter().take(MAX_FRAMES).copied().collect(),
+                    ts: *ts,
+                    packets: *packets,
+                });
+            }
+            ProtoEvent::DnsResponse { frame, message, .. } => {
+                let Some(q) = message.questions.first() else {
+                    return;
+                };
+                let name = q.name.to_string();
+                let name = name.trim_end_matches('.');
+                for a in message.answer_addresses() {
+                    if self.names.contains_key(&a) {
+                        continue;
+                    }
+                    if self.names.len() >= MAX_NAMES {
+                        self.dropped_names += 1;
+                        continue;
+                    }
+                    self.names.insert(a, (name.to_string(), *frame));
+                }
+            }
+            ProtoEvent::HttpRequest {
+                dir: Direction::ClientToServer,
+                frames,
+                head,
+                ..
+            } => {
+                let (k, v) = match &head.host {
+                    Some(h) => ("http_host", h.clone()),
+                    None => ("http_url", head.target.clone()),
+                };
+                self.triggers
+                    .entry(flow.record.id)
+                    .or_insert((k, v, frames.first().copied()));
+            }
+            _ => {}
+        }
+    }
+
+    fn on_flow_end(&mut self, flow: &FlowView<'_>, _sink: &mut FindingSink) {
+        let id = flow.record.id;
+        let icmp = self.icmp.remove(&id);
+        let mut trigger = self.triggers.remove(&id);
+        if flow.record.proto != L4Proto::Tcp {
+            // An answered UDP flow (DNS, QUIC) proves both directions are captured.
+            let r = flow.record;
+            let server = r.dir(Direction::ServerToClient);
+            let client = r.dir(Direction::ClientToServer);
+            let log = r.log.records();
+            if let Some(hello) = self.quic.remove(&id) {
+                if self.quic_outcomes.len() < MAX_OUTCOMES {
+                    let server_last = server.last_ts;
+                    let client_after_silence = server_last.map_or(0, |sl| {
+                        log.iter()
+                            .filter(|p| {
+                                p.dir == Direction::ClientToServer
+                                    && p.ts.since(sl) > Span::from_secs(1)
+                            })
+                            .count() as u64
+                    });
+                    self.quic_outcomes.push(QuicOutcome {
+                        flow: flow.flow_ref(),
+                        hello,
+                        client_packets: client.packets,
+                        client_last: client.last_ts.unwrap_or(r.first_ts),
+                        server_packets: server.packets,
+                        server_last,
+                        client_after_silence,
+                        first_server_frame: log
+                            .iter()
+                            .find(|p| p.dir == Direction::ServerToClient)
+                            .map(|p| p.frame),
+                    });
+                } else {
+                    self.dropped_outcomes += 1;
+                }
+            }
+            if server.packets == 0 && client.packets > 0 {
+                if self.udp_silent.len() < MAX_OUTCOMES {
+                    self.udp_silent.push(UdpSilent {
+                        flow: flow.flow_ref(),
+                        first_ts: r.first_ts,
+                        packets: client.packets,
+                        frames: log.iter().map(|p| p.frame).take(4).collect(),
+                    });
+                } else {
+                    self.dropped_outcomes += 1;
+                }
+            }
+            if server.packets > 0 && self.outcomes.len() < MAX_OUTCOMES {
+                let first_answer = r
+                    .log
+                    .records()
+                    .iter()
+                    .find(|p| p.dir == Direction::ServerToClient)
+                    .map(|p| p.frame);
+                self.outcomes.push(Outcome {
+                    flow: flow.flow_ref(),
+                    first_ts: r.first_ts,
+                    last_client_ts: r
+                        .dir(Direction::ClientToServer)
+                        .last_ts
+                        .unwrap_or(r.first_ts),
+                    failure: None,
+                    answered: true,
+                    trigger: None,
+                    frames: first_answer.into_iter().collect(),
+                    icmp,
+                    attempts: None,
+                });
+            }
+            return;
+        }
+        let Some(tcp) = flow.tcp else {
+            return;
+        };
+        if tcp.handshake.vantage == Some(Vantage::Server) {
+            return;
+        }
+        let r = flow.record;
+        let server = r.dir(Direction::ServerToClient);
+        let client = r.dir(Direction::ClientToServer);
+        // A RST from the server is an answer (refused, or injected: the RST detector's
+        // business). A FIN is not, unless it acknowledges the request: servers close idle
+        // connections whose request never arrived with a FIN that acknowledges only the SYN.
+        let server_rst = matches!(r.end, Some(FlowEnd::RstByServer));
+        let log = r.log.records();
+        let last_client_ts = client.last_ts.unwrap_or(r.first_ts);
+        let mut failure = None;
+        let mut frames = Vec::new();
+        let mut attempts = None;
+        if server.packets == 0 {
+            let syns = tcp.half(Direction::ClientToServer).syns;
+            if syns >= 1 && client.payload_bytes == 0 {
+                failure = Some(Failure::NoSynAck { syns });
+                let sent = log
+                    .iter()
+                    .filter(|p| p.dir == Direction::ClientToServer && p.flags.syn());
+                attempts = span_of(sent.clone().map(|p| p.ts));
+                frames = sent.map(|p| p.frame).take(MAX_FRAMES).collect();
+            }
+        } else if tcp.handshake.syn_ack.is_some()
+            && server.payload_bytes == 0
+            && client.payload_bytes > 0
+            && !server_rst
+        {
+            let c = tcp.half(Direction::ClientToServer);
+            let s = tcp.half(Direction::ServerToClient);
+            let unacked = match (c.next_seq, s.max_ack) {
+                (Some(next), Some(ack)) => next.diff(ack) > 0,
+                (Some(_), None) => true,
+                _ => false,
+            };
+            if unacked && c.counts.retransmissions >= 1 {
+                let sends = 1 + c.counts.retransmissions.min(u64::from(u32::MAX)) as u32;
+                failure = Some(Failure::Dropped { sends });
+                let sent = log
+                    .iter()
+                    .filter(|p| p.dir == Direction::ClientToServer && p.payload_len > 0);
+                attempts = span_of(sent.clone().map(|p| p.ts));
+                frames = sent.map(|p| p.frame).take(MAX_FRAMES).collect();
+                if let Some(h) = tcp.handshake.syn_ack {
+                    frames.insert(0, h.0);
+                }
+            }
+        }
+        if trigger.is_none() {
+            trigger = r
+                .labels
+                .sni
+                .clone()
+                .map(|s| ("sni", s, None))
+                .or_else(|| r.labels.http_host.clone().map(|h| ("http_host", h, None)));
+        }
+        if failure.is_none() {
+            // The first packet of the answer, cited as proof that both directions are seen.
+            frames = log
+                .iter()
+                .filter(|p| p.dir == Direction::ServerToClient)
+                .map(|p| p.frame)
+                .take(1)
+                .collect();
+        }
+        if self.outcomes.len() >= MAX_OUTCOMES {
+            self.dropped_outcomes += 1;
+            return;
+        }
+        self.outcomes.push(Outcome {
+            flow: flow.flow_ref(),
+            first_ts: r.first_ts,
+            last_client_ts,
+            answered: server.packets > 0 && failure.is_none(),
+            failure,
+            trigger,
+            frames,
+            icmp,
+            attempts,
+        });
+    }
+
+    fn finish(&mut self, sink: &mut FindingSink) {
+        let mut outcomes = std::mem::take(&mut self.outcomes);
+        outcomes.sort_by_key(|o| o.flow.id);
+        if self.dropped_outcomes > 0 {
+            sink.diagnostic(
+                crate::diag::DiagnosticKind::LimitReachedBlackholeFlows,
+                None,
+                format!(
+                    "more than {MAX_OUTCOMES} TCP flows: {} later flows were not judged for silent drops",
+                    self.dropped_outcomes
+                ),
+            );
+        }
+        if self.dropped_names > 0 {
+            sink.diagnostic(
+                crate::diag::DiagnosticKind::LimitReachedBlackholeNames,
+                None,
+                format!(
+                    "more than {MAX_NAMES} addresses in DNS answers: {} later addresses were not linked to a name",
+                    self.dropped_names
+                ),
+            );
+        }
+        // A flow without a name of its own is named by the DNS answer that gave its address.
+        for o in &mut outcomes {
+            if o.trigger.is_none() {
+                if let Some((n, fr)) = self.names.get(&o.flow.server.addr) {
+                    o.trigger = Some(("dns_query", n.clone(), Some(*fr)));
+                }
+            }
+        }
+        let Some(end) = self.last_ts else {
+            return;
+        };
+        self.judge_quic(&outcomes, end, sink);
+        let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
+        if failed.is_empty() {
+            return;
+        }
+        // Anything that came back (an answer, or an ICMP error about a flow) shows the capture
+        // holds the inbound direction.
+        if !outcomes.iter().any(|o| o.answered || o.icmp.is_some()) {
+            sink.diagnostic(
+                crate::diag::DiagnosticKind::CaptureOneDirectional,
+                failed[0].frames.first().copied(),
+                format!(
+                    "{} TCP flows got no answer and no flow in the capture was answered: the capture may hold one direction only, so silent drops cannot be told apart",
+                    failed.len()
+                ),
+            );
+            return;
+        }
+        // Answers from public addresses only: a local resolver or router answering says
+        // nothing about the path beyond it.
+        let answered: Vec<&Outcome> = outcomes
+            .iter()
+            .filter(|o| o.answered && !is_special(o.flow.server.addr))
+            .collect();
+        // Scans: many ports of one host without answer.
+        let mut ports: BTreeMap<(IpAddr, IpAddr), BTreeSet<u16>> = BTreeMap::new();
+        for o in &failed {
+            if matches!(o.failure, Some(Failure::NoSynAck { .. })) {
+                ports
+                    .entry((o.flow.client.addr, o.flow.server.addr))
+                    .or_default()
+                    .insert(o.flow.server.port);
+            }
+        }
+        let scanned = |o: &Outcome| {
+            ports
+                .get(&(o.flow.client.addr, o.flow.server.addr))
+                .is_some_and(|p| p.len() >= SCAN_PORTS)
+        };
+        // Failures that count.
+        let judged: Vec<&Outcome> = failed
+            .iter()
+            .copied()
+            .filter(|o| {
+                // A private, documentation or other special-purpose destination that does
+                // not answer is a local or routing matter (or an anonymised capture), not the
+                // blackholing of a public address.
+                if is_special(o.flow.server.addr) || scanned(o) {
+                    return false;
+                }
+                match &o.icmp {
+                    // A router says "prohibited": Linux aborts connect() at the first such
+                    // ICMP, so one attempt is enough, and the answer came before the end.
+                    Some(i) if i.prohibited() && i.from != o.flow.server.addr => return true,
+                    // Any other ICMP error, or "prohibited" from the destination itself (a
+                    // host firewall's REJECT), is an ordinary failure.
+                    Some(_) => return false,
+                    None => {}
+                }
+                let attempts = match o.failure {
+                    Some(Failure::NoSynAck { syns }) => syns,
+                    Some(Failure::Dropped { sends }) => sends,
+                    None => 0,
+                };
+                let first_attempt = o.attempts.map_or(o.first_ts, |(first, _)| first);
+                let near_end = end.since(first_attempt) < MIN_WAIT
+                    || (end.since(o.last_client_ts) < CAPTURE_END_GRACE && attempts < 3);
+                attempts >= MIN_ATTEMPTS && !near_end
+            })
+            .collect();
+        let proof = |o: &Outcome| -> Option<&Outcome> {
+            answered
+                .iter()
+                .copied()
+                .filter(|a| a.flow.server.addr != o.flow.server.addr)
+                .filter(|a| {
+                    let d = a.first_ts.since(o.first_ts);
+                    d.abs() <= PROOF_WINDOW
+                })
+                .min_by_key(|a| (a.first_ts.since(o.first_ts).abs(), a.flow.id))
+        };
+        let mut reported: BTreeSet<FlowId> = BTreeSet::new();
+
+        // A whole-network cut: from some flow on, every flow fails.
+        let mut all: Vec<&Outcome> = answered
+            .iter()
+            .copied()
+            .chain(judged.iter().copied())
+            .collect();
+        all.sort_by_key(|o| (o.first_ts, o.flow.id));
+        all.dedup_by_key(|o| o.flow.id);
+        let mut cut_start = all.len();
+        for i in (0..all.len()).rev() {
+            if all[i].answered {
+                break;
+            }
+            cut_start = i;
+        }
+        let tail = &all[cut_start.min(all.len())..];
+        let servers: BTreeSet<IpAddr> = tail.iter().map(|o| o.flow.server.addr).collect();
+        if cut_start > 0 && tail.len() >= CUT_MIN_FLOWS && servers.len() >= CUT_MIN_SERVERS {
+            let first = tail[0];
+            let last_ok = all[cut_start - 1];
+            let mut b = FindingBuilder::new(
+                NAME,
+                NETWORK_CUT,
+                Confidence::Medium,
+                first.flow,
+                String::new(),
+            )
+            .at(first.first_ts);
+            b = b.evidence(Evidence::Note {
+                text: format!(
+                    "last answered flow before the cut: flow {} to {} (frame {})",
+                    last_ok.flow.id,
+                    last_ok.flow.server,
+                    last_ok.frames.first().map_or(0, |f| f.get())
+                ),
+                frames: last_ok.frames.iter().take(1).copied().collect(),
+            });
+            for o in tail.iter().take(20) {
+                b = b.evidence(failure_note(o, 2));
+            }
+            b = b.evidence(Evidence::Measurement {
+                metric: "failed_flows_after_cut".into(),
+                value: tail.len() as f64,
+                unit: "flows".into(),
+                reference: Some(servers.len() as f64),
+                reference_label: Some("distinct servers".into()),
+                frames: vec![],
+            });
+            let mut f = b.build();
+            f.summary = format!(
+                "Network cut: from {} on, all {} new flows to {} servers failed without answer, while flows before were answered (last at {})",
+                first.first_ts,
+                tail.len(),
+                servers.len(),
+                last_ok.first_ts
+            );
+            for o in tail {
+                reported.insert(o.flow.id);
+            }
+            sink.push(f);
+        }
+
+        // Collateral blocking: several names failing to one range.
+        let mut ranges: BTreeMap<String, Vec<&Outcome>> = BTreeMap::new();
+        for o in judged
+            .iter()
+            .copied()
+            .filter(|o| !reported.contains(&o.flow.id))
+        {
+            ranges
+                .entry(range_of(o.flow.server.addr))
+                .or_default()
+                .push(o);
+        }
+        for (range, flows) in &ranges {
+            let names: BTreeSet<String> = flows
+                .iter()
+                .filter_map(|o| o.trigger.as_ref().map(|t| t.1.to_ascii_lowercase()))
+                .collect();
+            if names.len() < COLLATERAL_MIN_NAMES {
+                continue;
+            }
+            let Some(p) = proof(flows[0]) else {
+                continue;
+            };
+            let mut b = FindingBuilder::new(
+                NAME,
+                COLLATERAL_BLOCKING,
+                Confidence::Medium,
+                flows[0].flow,
+                String::new(),
+            )
+            .at(flows[0].first_ts);
+            for o in flows.iter().take(20) {
+                b = b.evidence(failure_note(o, 2));
+                if let Some(("dns_query", n, Some(fr))) = &o.trigger {
+                    b = b.evidence(Evidence::Note {
+                        text: format!(
+                            "the DNS answer that gave {n} the address {}",
+                            o.flow.server.addr
+                        ),
+                        frames: vec![*fr],
+                    });
+                }
+                reported.insert(o.flow.id);
+            }
+            b = b.evidence(proof_note(p));
+            let mut f = b.build();
+            f.summary = format!(
+                "Collateral blocking of {range}: {} unrelated names ({}) failed without answer to addresses in this range, while other servers answered",
+                names.len(),
+                names.iter().take(6).cloned().collect::<Vec<_>>().join(", ")
+            );
+            sink.push(f);
+        }
+
+        // The rest, one by one.
+        for o in judged {
+            if reported.contains(&o.flow.id) {
+                continue;
+            }
+            if let Some(i) = o.icmp.as_ref().filter(|i| i.prohibited()) {
+                let mut b = FindingBuilder::new(
+                    NAME,
+                    ICMP_PROHIBITED,
+                    Confidence::Medium,
+                    o.flow,
+                    String::new(),
+                )
+                .at(o.first_ts);
+                if let Some((k, v, fr)) = &o.trigger {
+                    b = b.trigger(k, v.clone(), *fr);
+                }
+                for fr in &o.frames {
+                    b = b.evidence(Evidence::Note {
+                        text: "client packet of the flow".into(),
+                        frames: vec![*fr],
+                    });
+                }
+                b = b.evidence(Evidence::Note {
+                    text: i.describe(),
+                    frames: vec![i.frame],
+                });
+                let mut f = b.build();
+                f.summary = format!(
+                    "A router ({}) declared the flow to {}{} administratively prohibited: {}",
+                    i.from,
+                    o.flow.server,
+                    trigger_words(o),
+                    i.describe()
+                );
+                sink.push(f);
+                continue;
+            }
+            let Some(p) = proof(o) else {
+                continue;
+            };
+            let (kind, confidence) = match o.failure {
+                Some(Failure::NoSynAck { syns }) => (
+                    TCP_SYN_UNANSWERED,
+                    if syns >= 3 {
+                        Confidence::Medium
+                    } else {
+                        Confidence::Low
+                    },
+                ),
+                Some(Failure::Dropped { .. }) => {
+                    let same_server = answered
+                        .iter()
+                        .any(|a| a.flow.server.addr == o.flow.server.addr);
+                    (
+                        TCP_DROPPED_AFTER_TRIGGER,
+                        if same_server && o.trigger.is_some() {
+                            Confidence::High
+                        } else {
+                            Confidence::Medium
+                        },
+                    )
+                }
+                None => continue,
+            };
+            let mut b =
+                FindingBuilder::new(NAME, kind, confidence, o.flow, String::new()).at(o.first_ts);
+            if let Some((k, v, fr)) = &o.trigger {
+                b = b.trigger(k, v.clone(), *fr);
+            }
+            for fr in &o.frames {
+                b = b.evidence(Evidence::Note {
+                    text: match o.failure {
+                        Some(Failure::NoSynAck { .. }) => "SYN without answer".into(),
+                        _ => "request (or its retransmission) without answer".into(),
+                    },
+                    frames: vec![*fr],
+                });
+            }
+            let (first, last) = o.attempts.unwrap_or((o.first_ts, o.last_client_ts));
+            b = b.evidence(Evidence::Measurement {
+                metric: "attempts_span".into(),
+                value: last.since(first).as_millis_f64(),
+                unit: "ms".into(),
+                reference: None,
+                reference_label: None,
+                frames: vec![],
+            });
+            b = b.evidence(proof_note(p));
+            if kind == TCP_DROPPED_AFTER_TRIGGER {
+                if let Some(a) = answered
+                    .iter()
+                    .find(|a| a.flow.server.addr == o.flow.server.addr)
+                {
+                    b = b.evidence(Evidence::Note {
+                        text: format!(
+                            "the same server answered flow {}{}: it is up, only this request was dropped",
+                            a.flow.id,
+                            a.trigger
+                                .as_ref()
+                                .map(|t| format!(" ({} {})", t.0, t.1))
+                                .unwrap_or_default()
+                        ),
+                        frames: a.frames.iter().take(1).copied().collect(),
+                    });
+                }
+            }
+            let mut f = b.build();
+            f.summary = match o.failure {
+                Some(Failure::NoSynAck { syns }) => format!(
+                    "{syns} SYNs to {}{} over {} got no SYN-ACK, RST or ICMP, while {} answered",
+                    o.flow.server,
+                    trigger_words(o),
+                    last.since(first),
+                    p.flow.server
+                ),
+                _ => format!(
+                    "Request{} to {} dropped after the handshake: {}, while {} answered",
+                    o.trigger
+                        .as_ref()
+                        .map(|t| format!(" for {}", t.1))
+                        .unwrap_or_default(),
+                    o.flow.server,
+                    failure_words(o),
+                    p.flow.server
+                ),
+            };
+            sink.push(f);
+        }
+    }
+}
+
+impl Blackhole {
+    /// QUIC: named client Initials the server never answered, or stopped answering after the
+    /// Initial exchange, with later unanswered UDP between the same hosts as residual blocking.
+    fn judge_quic(&mut self, outcomes: &[Outcome], end: Timestamp, sink: &mut FindingSink) {
+        let mut quic = std::mem::take(&mut self.quic_outcomes);
+        quic.sort_by_key(|q| q.flow.id);
+        let mut silent = std::mem::take(&mut self.udp_silent);
+        silent.sort_by_key(|u| (u.first_ts, u.flow.id));
+        let answered_quic: Vec<&QuicOutcome> =
+            quic.iter().filter(|q| q.server_packets > 0).collect();
+        let failing: Vec<&QuicOutcome> = quic
+            .iter()
+            .filter(|q| !is_special(q.flow.server.addr))
+            .filter(|q| {
+                q.server_packets == 0
+                    || (q.client_after_silence >= 2 && q.server_packets <= SERVER_INITIAL_FLIGHT)
+            })
+            .collect();
+        // Named Initials without any answer, whatever the addresses (for the diagnostic: a
+        // capture at a server in private space holds them too).
+        let unanswered: Vec<&QuicOutcome> = quic.iter().filter(|q| q.server_packets == 0).collect();
+        if failing.is_empty() && unanswered.is_empty() {
+            return;
+        }
+        let anything_back =
+            outcomes.iter().any(|o| o.answered || o.icmp.is_some()) || !answered_quic.is_empty();
+        if !anything_back {
+            let names: BTreeSet<&str> = unanswered.iter().map(|q| q.hello.sni.as_str()).collect();
+            sink.diagnostic(
+                crate::diag::DiagnosticKind::CaptureOneDirectional,
+                unanswered.first().and_then(|q| q.hello.frames.first().copied()),
+                format!(
+                    "{} UDP flows carried QUIC Initials (SNI {}) that got no answer, and nothing in the capture was answered: the capture may hold one direction only (a capture at the server, or of the client's packets only), so whether they were dropped on the path cannot be told",
+                    unanswered.len(),
+                    names.into_iter().take(6).collect::<Vec<_>>().join(", ")
+                ),
+            );
+            return;
+        }
+        let public_answers: Vec<(FlowRef, Timestamp, Option<FrameNumber>, Option<String>)> =
+            outcomes
+                .iter()
+                .filter(|o| o.answered && !is_special(o.flow.server.addr))
+                .map(|o| {
+                    (
+                        o.flow,
+                        o.first_ts,
+                        o.frames.first().copied(),
+                        o.trigger.as_ref().map(|t| t.1.clone()),
+                    )
+                })
+                .chain(
+                    answered_quic
+                        .iter()
+                        .filter(|q| !is_special(q.flow.server.addr))
+                        .map(|q| {
+                            (
+                                q.flow,
+                                q.hello.ts,
+                                q.first_server_frame,
+                                Some(q.hello.sni.clone()),
+                            )
+                        }),
+                )
+                .collect();
+        for q in failing {
+            // The capture must run on after the Initial: its last seconds prove nothing.
+            if end.since(q.hello.ts) < QUIC_MIN_WAIT {
+                continue;
+            }
+            let proof = public_answers
+                .iter()
+                .filter(|a| a.0.server.addr != q.flow.server.addr)
+                .filter(|a| a.1.since(q.hello.ts).abs() <= PROOF_WINDOW)
+                .min_by_key(|a| (a.1.since(q.hello.ts).abs(), a.0.id));
+            let Some(proof) = proof else {
+                continue;
+            };
+            // The same server answering other traffic (TCP fallback, another name over QUIC)
+            // shows it is up: only this name is dropped.
+            let same_server = public_answers
+                .iter()
+                .filter(|a| a.0.server.addr == q.flow.server.addr && a.0.id != q.flow.id)
+                .min_by_key(|a| a.0.id);
+            let confidence = if same_server.is_some() {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            };
+            let h = &q.hello;
+            let mut b = FindingBuilder::new(NAME, QUIC_BLOCKED, confidence, q.flow, String::new())
+                .at(h.ts)
+                .trigger("quic_sni", h.sni.clone(), h.frames.first().copied());
+            b = b.evidence(Evidence::Note {
+                text: format!(
+                    "client Initial: QUIC version {}, SNI {}, ALPN {}, DCID {}, SCID {}, {} long-header packets",
+                    version_name(h.version),
+                    h.sni,
+                    if h.alpn.is_empty() {
+                        "none".to_string()
+                    } else {
+                        h.alpn.join(",")
+                    },
+                    if h.dcid.is_empty() { "(empty)" } else { &h.dcid },
+                    if h.scid.is_empty() { "(empty)" } else { &h.scid },
+                    h.packets
+                ),
+                frames: h.frames.clone(),
+            });
+            let silence = match q.server_last {
+                None => format!(
+                    "the server sent nothing: {} client datagrams over {} got no answer",
+                    q.client_packets,
+                    q.client_last.since(h.ts)
+                ),
+                Some(sl) => format!(
+                    "the server answered the Initial ({} datagrams) and went silent: {} client datagrams after {} got no answer",
+                    q.server_packets, q.client_after_silence, sl
+                ),
+            };
+            b = b.evidence(Evidence::Note {
+                text: silence,
+                frames: q.first_server_frame.into_iter().collect(),
+            });
+            b = b.evidence(Evidence::Note {
+                text: format!(
+                    "client port {} {} server port {} (the Great Firewall blocks only when the client port is the larger)",
+                    q.flow.client.port,
+                    if q.flow.client.port > q.flow.server.port { ">" } else { "<=" },
+                    q.flow.server.port
+                ),
+                frames: vec![],
+            });
+            b = b.evidence(Evidence::Note {
+                text: format!(
+                    "both directions are captured: flow {} to {}{} was answered at {}",
+                    proof.0.id,
+                    proof.0.server,
+                    proof
+                        .3
+                        .as_ref()
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default(),
+                    proof.1
+                ),
+                frames: proof.2.into_iter().collect(),
+            });
+            if let Some(a) = same_server {
+                b = b.evidence(Evidence::Note {
+                    text: format!(
+                        "the same server answered flow {} ({}{}): it is up, only this name is dropped",
+                        a.0.id,
+                        a.0.proto,
+                        a.3.as_ref().map(|n| format!(", {n}")).unwrap_or_default()
+                    ),
+                    frames: a.2.into_iter().collect(),
+                });
+            }
+            // Residual blocking: later UDP between the same hosts that got no answer.
+            let mut residual = 0usize;
+            let mut last_residual = None;
+            for u in silent.iter().filter(|u| {
+                u.flow.id != q.flow.id
+                    && u.flow.client.addr == q.flow.client.addr
+                    && u.flow.server.addr == q.flow.server.addr
+                    && u.first_ts > h.ts
+                    && u.first_ts.since(h.ts) <= QUIC_RESIDUAL
+            }) {
+                residual += 1;
+                last_residual = Some(u.first_ts.since(h.ts));
+                if residual <= MAX_RESIDUAL {
+                    b = b.evidence(Evidence::Note {
+                        text: format!(
+                            "residual blocking: UDP flow {} to {} from port {}, {} after the trigger, {} datagrams, no answer",
+                            u.flow.id,
+                            u.flow.server,
+                            u.flow.client.port,
+                            u.first_ts.since(h.ts),
+                            u.packets
+                        ),
+                        frames: u.frames.iter().take(2).copied().collect(),
+                    });
+                }
+            }
+            if residual > 0 {
+                b = b.evidence(Evidence::Measurement {
+                    metric: "residual_flows".into(),
+                    value: residual as f64,
+                    unit: "flows".into(),
+                    reference: last_residual.map(|s| s.as_millis_f64() / 1000.0),
+                    reference_label: Some("seconds from the trigger to the last one".into()),
+                    frames: vec![],
+                });
+            }
+            let mut f = b.build();
+            f.summary = format!(
+                "QUIC to {} for {} got no answer{}{}, while {} answered",
+                q.flow.server,
+                h.sni,
+                if q.server_last.is_some() {
+                    " after the Initial exchange"
+                } else {
+                    " to its Initial"
+                },
+                if residual > 0 {
+                    format!(
+                        "; {residual} later UDP flows to the same host within {} s also went unanswered (residual blocking)",
+                        QUIC_RESIDUAL.as_millis_f64() / 1000.0
+                    )
+                } else {
+                    String::new()
+                },
+                proof.0.server
+            );
+            sink.push(f);
+        }
+    }
+}
+
+/// A QUIC version for people.
+fn version_name(v: u32) -> String {
+    match v {
+        crate::proto::quic::packet::VERSION_1 => "1".into(),
+        crate::proto::quic::packet::VERSION_2 => "2".into(),
+        crate::proto::quic::packet::VERSION_DRAFT_29 => "draft-29".into(),
+        other => format!("0x{other:08x}"),
+    }
+}
+
+/// First and last of some times.
+fn span_of(ts: impl Iterator<Item = Timestamp>) -> Option<(Timestamp, Timestamp)> {
+    ts.fold(None, |acc, t| match acc {
+        None => Some((t, t)),
+        Some((a, b)) => Some((a.min(t), b.max(t))),
+    })
+}
+
+fn is_special(a: IpAddr) -> bool {
+    super::addresses::special_range(a).is_some()
+}
+
+/// ` (name)` for a flow with a trigger.
+fn trigger_words(o: &Outcome) -> String {
+    o.trigger
+        .as_ref()
+        .map(|t| format!(" ({})", t.1))
+        .unwrap_or_default()
+}
+
+fn failure_words(o: &Outcome) -> String {
+    let (first, last) = o.attempts.unwrap_or((o.first_ts, o.last_client_ts));
+    let tried = last.since(first);
+    let icmp = o
+        .icmp
+        .as_ref()
+        .map(|i| format!("; {}", i.describe()))
+        .unwrap_or_default();
+    match o.failure {
+        Some(Failure::NoSynAck { syns }) => {
+            format!("{syns} SYNs over {tried} without SYN-ACK or RST{icmp}")
+        }
+        Some(Failure::Dropped { sends }) => {
+            format!("sent {sends} times over {tried}, never acknowledged{icmp}")
+        }
+        None => "answered".into(),
+    }
+}
+
+/// A note on one failed flow of a grouped finding, citing its first `n` frames and any ICMP.
+fn failure_note(o: &Outcome, n: usize) -> Evidence {
+    let mut frames: Vec<FrameNumber> = o.frames.iter().take(n).copied().collect();
+    if let Some(i) = &o.icmp {
+        frames.push(i.frame);
+    }
+    Evidence::Note {
+        text: format!(
+            "flow {} to {}{}: {}",
+            o.flow.id,
+            o.flow.server,
+            trigger_words(o),
+            failure_words(o)
+        ),
+        frames,
+    }
+}
+
+fn proof_note(p: &Outcome) -> Evidence {
+    Evidence::Note {
+        text: format!(
+            "both directions are captured: flow {} to {} was answered at {}",
+            p.flow.id, p.flow.server, p.first_ts
+        ),
+        frames: p.frames.iter().take(1).copied().collect(),
+    }
+}
+
+/// The /24 (IPv4) or /48 (IPv6) holding an address.
+fn range_of(a: IpAddr) -> String {
+    match a {
+        IpAddr::V4(v) => {
+            let o = v.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        IpAddr::V6(v) => {
+            let s = v.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::Endpoint;
+
+    fn fr(n: u64) -> FrameNumber {
+        FrameNumber::new(n).unwrap()
+    }
+
+    fn flow(proto: L4Proto, frame: u64, server: [u8; 4], cport: u16, sport: u16) -> FlowRef {
+        FlowRef {
+            proto,
+            client: Endpoint {
+                addr: IpAddr::from([192, 168, 1, 20]),
+                port: cport,
+            },
+            server: Endpoint {
+                addr: IpAddr::from(server),
+                port: sport,
+            },
+            id: FlowId {
+                first_frame: fr(frame),
+                depth: 0,
+            },
+        }
+    }
+
+    fn ts(s: i64) -> Timestamp {
+        Timestamp::from_nanos(1_700_000_000_000_000_000 + s * 1_000_000_000)
+    }
+
+    const BLOCKED: [u8; 4] = [142, 250, 74, 110];
+
+    /// A capture at the client: a TCP fetch from another server answered at 0 s, a QUIC Initial
+    /// for google.com at 1 s with no answer, a later UDP flow to the same host at 60 s with no
+    /// answer; the capture ends at `end` s. `server_packets` datagrams answer the Initial.
+    fn run(end: i64, server_packets: u64) -> (Vec<crate::finding::Finding>, Vec<String>) {
+        let mut d = Blackhole {
+            last_ts: Some(ts(end)),
+            ..Default::default()
+        };
+        d.outcomes.push(Outcome {
+            flow: flow(L4Proto::Tcp, 1, [93, 158, 134, 11], 40000, 443),
+            first_ts: ts(0),
+            last_client_ts: ts(0),
+            failure: None,
+            answered: true,
+            trigger: None,
+            frames: vec![fr(2)],
+            icmp: None,
+            attempts: None,
+        });
+        d.quic_outcomes.push(QuicOutcome {
+            flow: flow(L4Proto::Udp, 10, BLOCKED, 51000, 443),
+            hello: QuicHello {
+                sni: "google.com".into(),
+                alpn: vec!["h3".into()],
+                version: crate::proto::quic::packet::VERSION_1,
+                dcid: "0336d55ba695d78e".into(),
+                scid: String::new(),
+                frames: vec![fr(10)],
+                ts: ts(1),
+                packets: 1,
+            },
+            client_packets: 3,
+            client_last: ts(4),
+            server_packets,
+            server_last: (server_packets > 0).then(|| ts(1)),
+            client_after_silence: 0,
+            first_server_frame: (server_packets > 0).then(|| fr(11)),
+        });
+        d.udp_silent.push(UdpSilent {
+            flow: flow(L4Proto::Udp, 30, BLOCKED, 52000, 443),
+            first_ts: ts(60),
+            packets: 2,
+            frames: vec![fr(30), fr(31)],
+        });
+        let mut sink = FindingSink::new();
+        d.finish(&mut sink);
+        let diags = sink
+            .take_diagnostics()
+            .into_iter()
+            .map(|(k, _, _)| k.as_str().to_string())
+            .collect();
+        (sink.into_sorted(), diags)
+    }
+
+    #[test]
+    fn quic_initial_without_answer_is_blocked_with_residual_flows() {
+        let (found, _) = run(200, 0);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let f = &found[0];
+        assert_eq!(f.kind, QUIC_BLOCKED);
+        assert_eq!(f.confidence, Confidence::Medium);
+        assert_eq!(f.trigger.as_ref().unwrap().value, "google.com");
+        let frames: Vec<u64> = f.frames.iter().map(|x| x.get()).collect();
+        assert!(frames.contains(&10) && frames.contains(&30) && frames.contains(&2));
+        assert!(f.summary.contains("residual"), "{}", f.summary);
+        assert!(f.evidence.iter().any(|e| matches!(e,
+            Evidence::Note { text, .. } if text.contains("DCID 0336d55ba695d78e") && text.contains("ALPN h3"))));
+    }
+
+    #[test]
+    fn quic_twins_stay_silent() {
+        // The capture ends right after the Initial.
+        assert!(run(2, 0).0.is_empty());
+        // The server answered.
+        assert!(run(200, 2).0.is_empty());
+    }
+
+    #[test]
+    fn quic_without_any_answer_is_a_one_directional_capture() {
+        let mut d = Blackhole {
+            last_ts: Some(ts(100)),
+            ..Default::default()
+        };
+        d.quic_outcomes.push(QuicOutcome {
+            flow: flow(L4Proto::Udp, 1, BLOCKED, 51000, 443),
+            hello: QuicHello {
+                sni: "google.com".into(),
+                alpn: vec![],
+                version: 1,
+                dcid: String::new(),
+                scid: String::new(),
+                frames: vec![fr(1)],
+                ts: ts(1),
+                packets: 1,
+            },
+            client_packets: 1,
+            client_last: ts(1),
+            server_packets: 0,
+            server_last: None,
+            client_after_silence: 0,
+            first_server_frame: None,
+        });
+        let mut sink = FindingSink::new();
+        d.finish(&mut sink);
+        let diags = sink.take_diagnostics();
+        assert!(sink.into_sorted().is_empty());
+        assert_eq!(diags.len(), 1);
+        assert!(diags[0].2.contains("SNI google.com"));
+    }
+}
