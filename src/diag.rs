@@ -110,6 +110,8 @@ diagnostic_kinds! {
     LimitReachedDnsPending = "limit_reached_dns_pending", Warning;
     /// More DNS transactions than the DNS-injection detector keeps until the end of the capture; the oldest were judged early, against the resolver baselines seen so far.
     LimitReachedDnsJudgement = "limit_reached_dns_judgement", Info;
+    /// The blockpage detector's caps dropped something: more HTTP requests waiting for responses in one flow (64), more suspicious responses in one flow (4), or more client-address pairs from DNS answers with a blocking address (4096); the example says which.
+    LimitReachedBlockpageState = "limit_reached_blockpage_state", Info;
     /// The throttling detector holds as many transmissions as it may across flows; data of flows beyond the cap was not checked for policing.
     LimitReachedThrottlingRecords = "limit_reached_throttling_records", Info;
     /// The throttling detector keeps as many finished flows as it may for its capture-wide comparisons (targeted throttling, plan-wide caps, slow handshakes); later flows were not compared.

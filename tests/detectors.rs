@@ -90,3 +90,50 @@ fn blackhole_wording_and_durations() {
         dropped.summary
     );
 }
+
+/// A flow with more HTTP requests waiting for responses than the blockpage detector keeps
+/// (64) reports `limit_reached_blockpage_state` instead of dropping them silently.
+#[test]
+fn blockpage_request_cap_is_reported() {
+    use std::net::{IpAddr, Ipv4Addr};
+    use tamper::synth::app::HttpRequest;
+    use tamper::synth::link::LINKTYPE_ETHERNET;
+    use tamper::synth::scenario::{Host, Scenario, Side, TcpParams};
+    use tamper::synth::writer::{write_pcap, PcapOptions};
+
+    let build = |requests: usize| {
+        let mut sc = Scenario::new(7);
+        let client = sc.add_host(Host::local(IpAddr::V4(Ipv4Addr::new(192, 168, 1, 20))));
+        let server = sc.add_host(Host::remote(
+            IpAddr::V4(Ipv4Addr::new(198, 51, 100, 80)),
+            52,
+        ));
+        let mut conn = sc
+            .tcp(client, server, TcpParams::new(80).rtt(20_000_000))
+            .unwrap();
+        let mut t = conn.handshake(&mut sc, 1_000_000_000).unwrap();
+        for i in 0..requests {
+            let req = HttpRequest::get("pipelined.example", &format!("/item/{i}")).encode();
+            t = conn
+                .send(&mut sc, Side::Client, t + 1_000_000, &req)
+                .unwrap();
+        }
+        conn.close(&mut sc, Side::Client, t + 5_000_000).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pipelined.pcap");
+        std::fs::write(
+            &path,
+            write_pcap(&PcapOptions::new(LINKTYPE_ETHERNET), &sc.finish()),
+        )
+        .unwrap();
+        let report = pipeline::analyze_input(&InputSource::Path(path), &Options::default(), None);
+        report
+            .diagnostics
+            .iter()
+            .filter(|d| d.kind.as_str() == "limit_reached_blockpage_state")
+            .map(|d| d.count)
+            .sum::<u64>()
+    };
+    assert_eq!(build(64), 0, "64 waiting requests fit");
+    assert_eq!(build(70), 6, "each request past the cap is counted");
+}

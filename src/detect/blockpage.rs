@@ -109,6 +109,15 @@ pub const KINDS: [FindingKind; 7] = [
 ];
 
 const NAME: &str = "blockpage";
+
+/// Reports that one of this detector's per-flow or per-capture caps dropped something.
+fn note_limit(sink: &mut FindingSink, frame: Option<FrameNumber>, detail: String) {
+    sink.diagnostic(
+        crate::diag::DiagnosticKind::LimitReachedBlockpageState,
+        frame,
+        detail,
+    );
+}
 /// Requests waiting for their response, per flow.
 const MAX_PENDING_REQUESTS: usize = 64;
 /// Responses kept for judgement per flow (blocking happens on the first ones).
@@ -352,7 +361,7 @@ impl Detector for Blockpage {
         NAME
     }
 
-    fn on_event(&mut self, flow: &FlowView<'_>, event: &ProtoEvent, _sink: &mut FindingSink) {
+    fn on_event(&mut self, flow: &FlowView<'_>, event: &ProtoEvent, sink: &mut FindingSink) {
         let id = flow.record.id;
         match event {
             ProtoEvent::DnsResponse {
@@ -391,6 +400,14 @@ impl Detector for Blockpage {
                             match self.dns_order.pop_front() {
                                 Some(old) => {
                                     self.dns.remove(&old);
+                                    note_limit(
+                                        sink,
+                                        Some(*frame),
+                                        format!(
+                                            "more than {MAX_DNS_LINKS} client-address pairs from DNS answers with a blocking address: the oldest ({} for {}) was forgotten, so a later fetch from it is not linked to its DNS answer",
+                                            old.1, old.0
+                                        ),
+                                    );
                                 }
                                 None => break,
                             }
@@ -405,6 +422,15 @@ impl Detector for Blockpage {
                 head,
             } if flow.tcp.is_some() => {
                 let state = self.flows.entry(id).or_default();
+                if state.requests.len() >= MAX_PENDING_REQUESTS {
+                    note_limit(
+                        sink,
+                        frames.first().copied(),
+                        format!(
+                            "flow {id}: more than {MAX_PENDING_REQUESTS} HTTP requests waiting for responses; this one is not paired with its response"
+                        ),
+                    );
+                }
                 if state.requests.len() < MAX_PENDING_REQUESTS {
                     state.requests.push_back(Request {
                         frames: frames.clone(),
@@ -588,6 +614,15 @@ impl Detector for Blockpage {
                     || candidate.geoblock.is_some()
                     || candidate.dns.is_some()
                     || quick_tell(flow, &candidate);
+                if interesting && state.candidates.len() >= MAX_CANDIDATES {
+                    note_limit(
+                        sink,
+                        candidate.frames.first().copied(),
+                        format!(
+                            "flow {id}: more than {MAX_CANDIDATES} suspicious HTTP responses; this one is not judged (blocking shows on the first ones)"
+                        ),
+                    );
+                }
                 if interesting && state.candidates.len() < MAX_CANDIDATES {
                     state.candidates.push(candidate);
                 } else {
