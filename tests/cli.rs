@@ -715,3 +715,46 @@ fn sharded_runs_merge_into_one_run_and_resume_skips_done_captures() {
     let merged_again = run(&["merge", "-q", &out.to_string_lossy()]);
     assert_eq!(merged_again.stdout, single.stdout);
 }
+
+/// Writing to a device (`/dev/null`) or a pipe writes in place: tamper must never rename a
+/// temporary file over it (as root that would replace the device with a regular file and break
+/// every program that uses it), and needs no `--force` for it.
+#[cfg(unix)]
+#[test]
+fn devices_are_written_in_place_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let null = std::path::Path::new("/dev/null");
+    if !std::fs::metadata(null).is_ok_and(|m| m.file_type().is_char_device()) {
+        // Not this test's doing; say so rather than fail on a broken machine.
+        eprintln!("SKIPPED devices_are_written_in_place_not_replaced: /dev/null is not a character device here");
+        return;
+    }
+    for args in [
+        vec![
+            "analyze",
+            "-q",
+            "-o",
+            "/dev/null",
+            "--flows",
+            "/dev/null",
+            "--diagnostics",
+            "/dev/null",
+        ],
+        vec!["flows", "-o", "/dev/null"],
+    ] {
+        let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        a.push(fixture(SAMPLE));
+        let out = tamper().args(&a).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{a:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let meta = std::fs::metadata(null).unwrap();
+        assert!(
+            meta.file_type().is_char_device(),
+            "/dev/null was replaced by {a:?}"
+        );
+    }
+}

@@ -320,7 +320,9 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     .into_iter()
     .flatten()
     {
-        if !args.force && p.exists() {
+        // A device or pipe (`/dev/null`, a FIFO) is written in place and loses nothing.
+        let regular_or_dir = std::fs::metadata(&p).is_ok_and(|m| m.is_file() || m.is_dir());
+        if !args.force && regular_or_dir {
             anyhow::bail!(
                 "{} already exists: choose another name, delete it, or pass --force to overwrite it",
                 p.display()

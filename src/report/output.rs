@@ -67,11 +67,33 @@ pub struct AtomicFile {
     path: PathBuf,
     writer: Option<BufWriter<File>>,
     sink: io::Sink,
+    /// The target is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO): written in place,
+    /// because renaming a file over it would replace the device or pipe.
+    direct: bool,
 }
 
 impl AtomicFile {
     /// Creates the temporary file next to `path`. Fails if `path` exists and `force` is false.
     pub fn create(path: &Path, force: bool) -> Result<AtomicFile, OutputError> {
+        if let Ok(meta) = fs::metadata(path) {
+            if !meta.is_file() && !meta.is_dir() {
+                // A device or a pipe holds nothing to lose: written as it is, never replaced.
+                let file = OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|source| OutputError::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    })?;
+                return Ok(AtomicFile {
+                    tmp: path.to_path_buf(),
+                    path: path.to_path_buf(),
+                    writer: Some(BufWriter::new(file)),
+                    sink: io::sink(),
+                    direct: true,
+                });
+            }
+        }
         if !force && path.exists() {
             return Err(OutputError::Exists {
                 path: path.to_path_buf(),
@@ -100,6 +122,7 @@ impl AtomicFile {
             path: path.to_path_buf(),
             writer: Some(BufWriter::new(file)),
             sink: io::sink(),
+            direct: false,
         })
     }
 
@@ -119,7 +142,13 @@ impl AtomicFile {
         };
         if let Some(w) = self.writer.take() {
             let file = w.into_inner().map_err(|e| io_err(e.into_error()))?;
+            if self.direct {
+                return Ok(());
+            }
             file.sync_all().map_err(io_err)?;
+        }
+        if self.direct {
+            return Ok(());
         }
         fs::rename(&self.tmp, &self.path).map_err(io_err)?;
         Ok(())
@@ -128,7 +157,7 @@ impl AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.writer.is_some() {
+        if self.writer.is_some() && !self.direct {
             self.writer = None;
             let _ = fs::remove_file(&self.tmp);
         }
