@@ -11,6 +11,8 @@
 //!   Linux cooked, BSD loopback, PPP, PPPoE, MPLS, opaque "user" types).
 //! * [`app`]: DNS, TLS and HTTP/1.1 payload builders.
 //! * [`x509`]: small deterministic X.509 certificates in hand-written DER.
+//! * [`quic`]: QUIC Initial packets protected with the real Initial keys (RFC 9001, RFC 9369),
+//!   opaque Handshake and 1-RTT packets, their frames, and the hellos QUIC carries.
 //! * [`writer`]: classic pcap and pcapng writers, compression, and helpers to
 //!   cut files short.
 //! * [`scenario`]: a timeline builder that keeps TCP sequence numbers, TTLs,
@@ -35,6 +37,7 @@ mod fixtures_blockpage;
 mod fixtures_tls;
 pub mod link;
 pub mod packet;
+pub mod quic;
 #[cfg(test)]
 mod reference;
 pub mod rng;
