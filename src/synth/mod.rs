@@ -23,7 +23,8 @@
 //!   `tls/`, `blockpage/` and `blackhole/` groups of that catalogue
 //!   (certificates; blockpages, injected responses, forced redirects; silent
 //!   drops, prohibited ICMP, network cuts and collateral blocking; each with
-//!   their benign look-alikes).
+//!   their benign look-alikes); `fixtures_quic` adds the `blackhole/quic-*`
+//!   captures (QUIC Initials sealed with real keys, dropped or answered).
 //!
 //! Everything here is deterministic: the same calls give byte-identical
 //! output on every machine.
@@ -34,6 +35,7 @@ pub mod app;
 pub mod fixtures;
 mod fixtures_blackhole;
 mod fixtures_blockpage;
+mod fixtures_quic;
 mod fixtures_tls;
 pub mod link;
 pub mod packet;
