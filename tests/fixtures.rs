@@ -145,6 +145,7 @@ fn fixtures_match_their_ground_truth_and_expected_output() {
         for fact in &t.facts {
             let ok = match fact {
                 Fact::TlsSni(n) => facts.sni.contains(*n),
+                Fact::QuicSni(n) => facts.quic_sni.contains(*n),
                 Fact::HttpHost(n) => facts.http_host.contains(*n),
                 Fact::DnsQuery(n) => facts.dns_query.contains(*n),
                 Fact::Diagnostic(d) => diag_names.contains(&d.name()),

@@ -32,9 +32,11 @@
 //! - **QUIC blocked** (`quic_blocked`; signatures.md §6.4; Zohaib et al., USENIX Security
 //!   2025): a client Initial with a decrypted SNI that the server never answered (or answered
 //!   and then went silent), with later unanswered UDP between the same hosts within
-//!   `QUIC_RESIDUAL` (180 s) listed as residual blocking. Needs an answered public flow; `high`
-//!   when the same server answered other traffic. A capture that ends within `QUIC_MIN_WAIT`
-//!   of the Initial proves nothing.
+//!   `QUIC_RESIDUAL` (180 s) listed as residual blocking (a later named Initial in that window
+//!   gets no finding of its own). Needs an answered public flow; `high` when the same server
+//!   answered other traffic. A capture that ends within `QUIC_MIN_WAIT` of the Initial proves
+//!   nothing; an ICMP error tied to the flow (port unreachable: no QUIC there) makes the
+//!   failure ordinary.
 //!
 //! # Known false positives, and what keeps them out
 //!
@@ -64,7 +66,8 @@
 //!
 //! # Fixtures
 //!
-//! `fixtures/blackhole/`: a positive per pattern and a negative twin per trap.
+//! `fixtures/blackhole/`: a positive per pattern and a negative twin per trap; the
+//! `blackhole/quic-*` captures hold QUIC Initials sealed with real Initial keys.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -252,6 +255,11 @@ struct QuicOutcome {
     /// Client datagrams sent more than a second after the server's last.
     client_after_silence: u64,
     first_server_frame: Option<FrameNumber>,
+    /// The client's unanswered datagrams (all of them when the server sent nothing, those
+    /// after its last datagram otherwise), at most `MAX_FRAMES`.
+    unanswered_frames: Vec<FrameNumber>,
+    /// An ICMP error quoting the client's datagrams (port unreachable: no QUIC there).
+    icmp: Option<Icmp>,
 }
 
 /// An unanswered UDP flow.
@@ -377,6 +385,15 @@ impl Detector for Blackhole {
             if let Some(hello) = self.quic.remove(&id) {
                 if self.quic_outcomes.len() < MAX_OUTCOMES {
                     let server_last = server.last_ts;
+                    let unanswered_frames = log
+                        .iter()
+                        .filter(|p| {
+                            p.dir == Direction::ClientToServer
+                                && server_last.is_none_or(|sl| p.ts.since(sl) > Span::from_secs(1))
+                        })
+                        .map(|p| p.frame)
+                        .take(MAX_FRAMES)
+                        .collect();
                     let client_after_silence = server_last.map_or(0, |sl| {
                         log.iter()
                             .filter(|p| {
@@ -397,6 +414,8 @@ impl Detector for Blackhole {
                             .iter()
                             .find(|p| p.dir == Direction::ServerToClient)
                             .map(|p| p.frame),
+                        unanswered_frames,
+                        icmp: icmp.clone(),
                     });
                 } else {
                     self.dropped_outcomes += 1;
@@ -900,14 +919,24 @@ impl Blackhole {
         silent.sort_by_key(|u| (u.first_ts, u.flow.id));
         let answered_quic: Vec<&QuicOutcome> =
             quic.iter().filter(|q| q.server_packets > 0).collect();
-        let failing: Vec<&QuicOutcome> = quic
+        // An ICMP error quoting the Initials (port unreachable: the server does not speak
+        // QUIC) makes the failure ordinary.
+        let mut failing: Vec<&QuicOutcome> = quic
             .iter()
-            .filter(|q| !is_special(q.flow.server.addr))
+            .filter(|q| !is_special(q.flow.server.addr) && q.icmp.is_none())
             .filter(|q| {
                 q.server_packets == 0
                     || (q.client_after_silence >= 2 && q.server_packets <= SERVER_INITIAL_FLIGHT)
             })
             .collect();
+        failing.sort_by_key(|q| (q.hello.ts, q.flow.id));
+        // The server names of the Initials each UDP flow carried (for residual flows).
+        let sni_of: HashMap<FlowId, &str> = quic
+            .iter()
+            .map(|q| (q.flow.id, q.hello.sni.as_str()))
+            .collect();
+        // Findings made so far: (client, server, time of the trigger).
+        let mut reported: Vec<(IpAddr, IpAddr, Timestamp)> = Vec::new();
         // Named Initials without any answer, whatever the addresses (for the diagnostic: a
         // capture at a server in private space holds them too).
         let unanswered: Vec<&QuicOutcome> = quic.iter().filter(|q| q.server_packets == 0).collect();
@@ -960,6 +989,16 @@ impl Blackhole {
             if end.since(q.hello.ts) < QUIC_MIN_WAIT {
                 continue;
             }
+            // A later Initial between the same hosts within the residual time is listed as
+            // residual blocking on the earlier finding: its own name proves nothing.
+            if reported.iter().any(|&(c, s, t)| {
+                c == q.flow.client.addr
+                    && s == q.flow.server.addr
+                    && q.hello.ts > t
+                    && q.hello.ts.since(t) <= QUIC_RESIDUAL
+            }) {
+                continue;
+            }
             let proof = public_answers
                 .iter()
                 .filter(|a| a.0.server.addr != q.flow.server.addr)
@@ -985,7 +1024,7 @@ impl Blackhole {
                 .trigger("quic_sni", h.sni.clone(), h.frames.first().copied());
             b = b.evidence(Evidence::Note {
                 text: format!(
-                    "client Initial: QUIC version {}, SNI {}, ALPN {}, DCID {}, SCID {}, {} long-header packets",
+                    "client Initial: QUIC version {}, SNI {}, ALPN {}, DCID {}, SCID {}, the ClientHello in {} long-header packets",
                     version_name(h.version),
                     h.sni,
                     if h.alpn.is_empty() {
@@ -1012,7 +1051,11 @@ impl Blackhole {
             };
             b = b.evidence(Evidence::Note {
                 text: silence,
-                frames: q.first_server_frame.into_iter().collect(),
+                frames: q
+                    .first_server_frame
+                    .into_iter()
+                    .chain(q.unanswered_frames.iter().copied())
+                    .collect(),
             });
             b = b.evidence(Evidence::Note {
                 text: format!(
@@ -1063,10 +1106,14 @@ impl Blackhole {
                 if residual <= MAX_RESIDUAL {
                     b = b.evidence(Evidence::Note {
                         text: format!(
-                            "residual blocking: UDP flow {} to {} from port {}, {} after the trigger, {} datagrams, no answer",
+                            "residual blocking: UDP flow {} to {} from port {}{}, {} after the trigger, {} datagrams, no answer",
                             u.flow.id,
                             u.flow.server,
                             u.flow.client.port,
+                            sni_of
+                                .get(&u.flow.id)
+                                .map(|n| format!(" (QUIC Initial for {n})"))
+                                .unwrap_or_default(),
                             u.first_ts.since(h.ts),
                             u.packets
                         ),
@@ -1084,6 +1131,7 @@ impl Blackhole {
                     frames: vec![],
                 });
             }
+            reported.push((q.flow.client.addr, q.flow.server.addr, h.ts));
             let mut f = b.build();
             f.summary = format!(
                 "QUIC to {} for {} got no answer{}{}, while {} answered",
@@ -1237,6 +1285,10 @@ mod tests {
     /// for google.com at 1 s with no answer, a later UDP flow to the same host at 60 s with no
     /// answer; the capture ends at `end` s. `server_packets` datagrams answer the Initial.
     fn run(end: i64, server_packets: u64) -> (Vec<crate::finding::Finding>, Vec<String>) {
+        finish(setup(end, server_packets))
+    }
+
+    fn setup(end: i64, server_packets: u64) -> Blackhole {
         let mut d = Blackhole {
             last_ts: Some(ts(end)),
             ..Default::default()
@@ -1270,6 +1322,8 @@ mod tests {
             server_last: (server_packets > 0).then(|| ts(1)),
             client_after_silence: 0,
             first_server_frame: (server_packets > 0).then(|| fr(11)),
+            unanswered_frames: vec![fr(10), fr(12), fr(13)],
+            icmp: None,
         });
         d.udp_silent.push(UdpSilent {
             flow: flow(L4Proto::Udp, 30, BLOCKED, 52000, 443),
@@ -1277,6 +1331,10 @@ mod tests {
             packets: 2,
             frames: vec![fr(30), fr(31)],
         });
+        d
+    }
+
+    fn finish(mut d: Blackhole) -> (Vec<crate::finding::Finding>, Vec<String>) {
         let mut sink = FindingSink::new();
         d.finish(&mut sink);
         let diags = sink
@@ -1297,6 +1355,8 @@ mod tests {
         assert_eq!(f.trigger.as_ref().unwrap().value, "google.com");
         let frames: Vec<u64> = f.frames.iter().map(|x| x.get()).collect();
         assert!(frames.contains(&10) && frames.contains(&30) && frames.contains(&2));
+        // The retransmitted Initials are cited.
+        assert!(frames.contains(&12) && frames.contains(&13));
         assert!(f.summary.contains("residual"), "{}", f.summary);
         assert!(f.evidence.iter().any(|e| matches!(e,
             Evidence::Note { text, .. } if text.contains("DCID 0336d55ba695d78e") && text.contains("ALPN h3"))));
@@ -1308,6 +1368,32 @@ mod tests {
         assert!(run(2, 0).0.is_empty());
         // The server answered.
         assert!(run(200, 2).0.is_empty());
+        // The server itself says port unreachable: no QUIC there.
+        let mut d = setup(200, 0);
+        d.quic_outcomes[0].icmp = Some(Icmp {
+            frame: fr(11),
+            from: IpAddr::from(BLOCKED),
+            v6: false,
+            icmp_type: 3,
+            code: 3,
+            ttl: 52,
+        });
+        assert!(finish(d).0.is_empty());
+    }
+
+    #[test]
+    fn a_later_named_initial_to_the_same_host_is_residual_not_a_second_finding() {
+        let mut d = setup(200, 0);
+        let mut later = d.quic_outcomes[0].clone();
+        later.flow = d.udp_silent[0].flow;
+        later.hello.sni = "www.neutral.example".into();
+        later.hello.ts = ts(60);
+        d.quic_outcomes.push(later);
+        let (found, _) = finish(d);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].trigger.as_ref().unwrap().value, "google.com");
+        assert!(found[0].evidence.iter().any(|e| matches!(e,
+            Evidence::Note { text, .. } if text.contains("residual blocking") && text.contains("(QUIC Initial for www.neutral.example)"))));
     }
 
     #[test]
@@ -1334,6 +1420,8 @@ mod tests {
             server_last: None,
             client_after_silence: 0,
             first_server_frame: None,
+            unanswered_frames: vec![fr(1)],
+            icmp: None,
         });
         let mut sink = FindingSink::new();
         d.finish(&mut sink);

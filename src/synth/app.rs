@@ -886,6 +886,9 @@ pub struct ClientHello {
     pub grease: bool,
     /// Padding extension bringing the handshake message to at least this length.
     pub pad_to: Option<usize>,
+    /// Further extensions as (type, data), written after supported_versions (a QUIC client's
+    /// quic_transport_parameters, RFC 9001 §8.2).
+    pub extra_extensions: Vec<(u16, Vec<u8>)>,
     /// Seed for the random, session ID, key shares and GREASE picks.
     pub seed: u64,
 }
@@ -913,6 +916,7 @@ impl ClientHello {
             ech_payload_len: None,
             grease: false,
             pad_to: None,
+            extra_extensions: Vec::new(),
             seed: 0,
         }
     }
@@ -1046,6 +1050,9 @@ impl ClientHello {
                 push_u16(&mut d, v);
             }
             push_ext(&mut exts, EXT_SUPPORTED_VERSIONS, &d);
+        }
+        for (ext_type, data) in &self.extra_extensions {
+            push_ext(&mut exts, *ext_type, data);
         }
         if let Some(n) = self.ech_payload_len {
             // ECHClientHello, outer variant: type 0, HPKE suite

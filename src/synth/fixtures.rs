@@ -76,6 +76,8 @@ impl Diagnostic {
 pub enum Fact {
     /// A TLS ClientHello with this server name.
     TlsSni(&'static str),
+    /// A QUIC client Initial whose decrypted ClientHello has this server name.
+    QuicSni(&'static str),
     /// An HTTP request with this Host header.
     HttpHost(&'static str),
     /// A DNS query for this name.
@@ -110,6 +112,7 @@ impl Fact {
     pub fn describe(&self) -> String {
         match self {
             Fact::TlsSni(n) => format!("SNI {n}"),
+            Fact::QuicSni(n) => format!("QUIC Initial SNI {n}"),
             Fact::HttpHost(n) => format!("HTTP Host {n}"),
             Fact::DnsQuery(n) => format!("DNS query {n}"),
             Fact::Diagnostic(d) => format!("diagnostic `{}`", d.name()),
@@ -4265,6 +4268,7 @@ pub fn catalogue() -> Vec<Fixture> {
     .chain(super::fixtures_blockpage::blockpage_fixtures())
     .chain(super::fixtures_throttling::throttling_fixtures())
     .chain(super::fixtures_blackhole::blackhole_fixtures())
+    .chain(super::fixtures_quic::quic_fixtures())
     .collect()
 }
 
@@ -4293,7 +4297,7 @@ const SECTIONS: [(&str, &str); 10] = [
     ),
     (
         "blackhole",
-        "Silent drops: unanswered SYNs, dropped requests, prohibited ICMP, cuts and collateral blocking, with benign look-alikes",
+        "Silent drops: unanswered SYNs, dropped requests, prohibited ICMP, cuts, collateral blocking and dropped QUIC Initials, with benign look-alikes",
     ),
 ];
 
@@ -4478,6 +4482,8 @@ mod tests {
                         assert!(contains(&plain, n.as_bytes()), "{p}: {n}")
                     }
                     Fact::DnsQuery(n) => assert!(contains(&plain, &dns_wire(n)), "{p}: {n}"),
+                    // Sealed in a QUIC Initial: the name shows only after decryption.
+                    Fact::QuicSni(n) => assert!(!contains(&plain, n.as_bytes()), "{p}: {n}"),
                     Fact::Finding { frames, .. } => {
                         for &n in *frames {
                             assert!(n >= 1 && n as usize <= r.frames.len(), "{p}: frame {n}");

@@ -72,12 +72,12 @@ fn v4(a: [u8; 4]) -> IpAddr {
 }
 
 /// The client and its resolver.
-struct Home {
-    client: HostId,
+pub(super) struct Home {
+    pub(super) client: HostId,
     resolver: HostId,
 }
 
-fn home(sc: &mut Scenario) -> Home {
+pub(super) fn home(sc: &mut Scenario) -> Home {
     sc.set_local_delay(LOCAL_DELAY);
     sc.set_segment_gap(GAP);
     Home {
@@ -91,13 +91,13 @@ fn home(sc: &mut Scenario) -> Home {
 }
 
 /// A server whose packets arrive through the home router with `ttl`.
-fn remote(sc: &mut Scenario, addr: [u8; 4], ttl: u8) -> HostId {
+pub(super) fn remote(sc: &mut Scenario, addr: [u8; 4], ttl: u8) -> HostId {
     sc.add_host(Host::remote(v4(addr), ttl).with_mac(ROUTER_MAC))
 }
 
 /// An A lookup for `name` at `t`, answered with `addr`. Returns the time of
 /// the answer.
-fn lookup(
+pub(super) fn lookup(
     sc: &mut Scenario,
     h: &Home,
     t: i64,
@@ -117,7 +117,7 @@ fn lookup(
 
 /// An A query for `name` at `t` that nobody answers, sent again from the
 /// same port after each of `retries` (glibc's resolver waits 5 s).
-fn unanswered_lookup(
+pub(super) fn unanswered_lookup(
     sc: &mut Scenario,
     h: &Home,
     t: i64,
@@ -175,7 +175,7 @@ fn one_segment(conn: &TcpConn, data: &[u8]) -> Result<(), SynthError> {
 /// A complete HTTPS fetch from `server` for `sni` starting at `t`: the
 /// handshake, a resumed TLS 1.3 handshake, one request and a small response,
 /// then the client's close. Returns the time of the last packet.
-fn https_fetch(
+pub(super) fn https_fetch(
     sc: &mut Scenario,
     client: HostId,
     server: HostId,
@@ -288,7 +288,7 @@ fn dropped_after_handshake(
 /// router received it: one hop on, so with the TTL one lower and the header
 /// checksum fixed, after the home router's NAT restored the client's
 /// address (RFC 5508 §4.2).
-fn icmp_unreachable(
+pub(super) fn icmp_unreachable(
     sc: &mut Scenario,
     t: i64,
     router: HostId,
@@ -322,7 +322,7 @@ fn icmp_unreachable(
     Ok(())
 }
 
-fn eth_pcap(sc: Scenario) -> Vec<u8> {
+pub(super) fn eth_pcap(sc: Scenario) -> Vec<u8> {
     write_pcap(&PcapOptions::new(LINKTYPE_ETHERNET), &sc.finish())
 }
 
@@ -337,10 +337,10 @@ const TELEGRAM_DC_2: [u8; 4] = [91, 108, 56, 130];
 /// forgery) and illustrative addresses.
 const PHOTO_HOST: &str = "img.photo-site.org";
 const PHOTO_CDN: [u8; 4] = [151, 101, 1, 140];
-const SHOP_HOST: &str = "api.shop-site.net";
-const SHOP: [u8; 4] = [13, 224, 5, 31];
-const WEATHER_HOST: &str = "www.weather-site.com";
-const WEATHER: [u8; 4] = [93, 158, 134, 11];
+pub(super) const SHOP_HOST: &str = "api.shop-site.net";
+pub(super) const SHOP: [u8; 4] = [13, 224, 5, 31];
+pub(super) const WEATHER_HOST: &str = "www.weather-site.com";
+pub(super) const WEATHER: [u8; 4] = [93, 158, 134, 11];
 
 fn syn_unanswered_telegram_address() -> Result<Vec<u8>, SynthError> {
     let mut sc = Scenario::new(501);
@@ -1082,11 +1082,11 @@ fn clienthello_dropped_server_idle_fin() -> Result<Vec<u8>, SynthError> {
 
 /// No forged DNS: every answer comes from the resolver for a name in a real
 /// top-level domain.
-const NO_DNS_FINDING: Fact = Fact::NoFinding {
+pub(super) const NO_DNS_FINDING: Fact = Fact::NoFinding {
     class: "dns_injection",
 };
 /// No silent-drop finding.
-const NO_BLACKHOLE: Fact = Fact::NoFinding { class: "blackhole" };
+pub(super) const NO_BLACKHOLE: Fact = Fact::NoFinding { class: "blackhole" };
 /// No injected RST: the only RSTs are the client's own or a closed port's.
 const NO_RST_FINDING: Fact = Fact::NoFinding {
     class: "rst_injection",

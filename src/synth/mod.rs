@@ -11,6 +11,8 @@
 //!   Linux cooked, BSD loopback, PPP, PPPoE, MPLS, opaque "user" types).
 //! * [`app`]: DNS, TLS and HTTP/1.1 payload builders.
 //! * [`x509`]: small deterministic X.509 certificates in hand-written DER.
+//! * [`quic`]: QUIC Initial packets protected with the real Initial keys (RFC 9001, RFC 9369),
+//!   opaque Handshake and 1-RTT packets, their frames, and the hellos QUIC carries.
 //! * [`writer`]: classic pcap and pcapng writers, compression, and helpers to
 //!   cut files short.
 //! * [`scenario`]: a timeline builder that keeps TCP sequence numbers, TTLs,
@@ -25,7 +27,8 @@
 //!   `blackhole/` groups of that catalogue (certificates; blockpages, injected
 //!   responses, forced redirects; policed, frozen and slowed transfers; silent
 //!   drops, prohibited ICMP, network cuts and collateral blocking; each with
-//!   their benign look-alikes).
+//!   their benign look-alikes); `fixtures_quic` adds the `blackhole/quic-*`
+//!   captures (QUIC Initials sealed with real keys, dropped or answered).
 //!
 //! Everything here is deterministic: the same calls give byte-identical
 //! output on every machine.
@@ -36,10 +39,12 @@ pub mod app;
 pub mod fixtures;
 mod fixtures_blackhole;
 mod fixtures_blockpage;
+mod fixtures_quic;
 mod fixtures_throttling;
 mod fixtures_tls;
 pub mod link;
 pub mod packet;
+pub mod quic;
 #[cfg(test)]
 mod reference;
 pub mod rng;

@@ -1,7 +1,8 @@
 //! Derives QUIC Initial keys from a client's Destination Connection ID, removes header
 //! protection and opens Initial packets, and checks Retry integrity tags (RFC 9001 §5.2, §5.4,
 //! §5.3, §5.8; RFC 9369 §3.3); it never keeps state, never sees anything but Initial and Retry
-//! packets, and never encrypts.
+//! packets, and never encrypts (the fixture generator `synth::quic` seals packets with the
+//! nonce and mask helpers exposed here).
 //!
 //! Initial keys are public by design: anyone who sees the client's first Initial packet can
 //! derive them from a per-version salt and the connection ID (RFC 9001 §7). The derivation is
@@ -58,10 +59,10 @@ const RETRY_NONCE_V2: [u8; 12] = [
 
 /// RFC 9001 §5.4.2: header protection samples 16 bytes, starting 4 bytes after the start of
 /// the packet number field.
-const SAMPLE_LEN: usize = 16;
-const SAMPLE_OFFSET: usize = 4;
+pub(crate) const SAMPLE_LEN: usize = 16;
+pub(crate) const SAMPLE_OFFSET: usize = 4;
 /// RFC 9001 §5.3: AEAD_AES_128_GCM's tag length.
-const TAG_LEN: usize = 16;
+pub(crate) const TAG_LEN: usize = 16;
 
 /// HKDF labels (RFC 9001 §5.1; RFC 9369 §3.3.2 changes the three key labels for v2).
 struct Labels {
@@ -229,6 +230,32 @@ pub fn decode_packet_number(largest: Option<u64>, truncated: u64, bits: u32) -> 
     }
 }
 
+/// RFC 9001 §5.3: the AEAD nonce of a packet, the IV with the packet number (left-padded to the
+/// IV's length) XORed into its last bytes.
+pub(crate) fn packet_nonce(iv: &[u8; 12], packet_number: u64) -> [u8; 12] {
+    let mut nonce = *iv;
+    for (n, p) in nonce.iter_mut().skip(4).zip(packet_number.to_be_bytes()) {
+        *n ^= p;
+    }
+    nonce
+}
+
+/// RFC 9001 §5.4.3: the header protection mask for a 16-byte ciphertext sample, the first five
+/// bytes of AES-128-ECB of the sample under the header protection key.
+pub(crate) fn header_protection_mask(hp_key: &[u8; 16], sample: [u8; SAMPLE_LEN]) -> [u8; 5] {
+    mask_with(&Aes128::new(&(*hp_key).into()), sample)
+}
+
+fn mask_with(hp: &Aes128, sample: [u8; SAMPLE_LEN]) -> [u8; 5] {
+    let mut block = aes::Block::from(sample);
+    hp.encrypt_block(&mut block);
+    let mut mask = [0u8; 5];
+    for (m, b) in mask.iter_mut().zip(block.iter()) {
+        *m = *b;
+    }
+    mask
+}
+
 /// Removes header protection (RFC 9001 §5.4) and packet protection (§5.3) from an Initial,
 /// 0-RTT or Handshake packet with `keys`; `largest` is the largest packet number opened so far
 /// in this packet number space and direction.
@@ -245,9 +272,8 @@ pub fn open(
         .get(sample_start..sample_start + SAMPLE_LEN)
         .and_then(|s| s.try_into().ok())
         .ok_or_else(too_short)?;
-    let mut mask = aes::Block::from(sample);
-    keys.hp.encrypt_block(&mut mask);
-    let first = bytes.first().ok_or_else(too_short)? ^ (mask.first().copied().unwrap_or(0) & 0x0f);
+    let mask = mask_with(&keys.hp, sample);
+    let first = bytes.first().ok_or_else(too_short)? ^ (mask[0] & 0x0f);
     let pn_len = usize::from(first & 0x03) + 1;
     let header_len = pn_offset + pn_len;
     let mut header = bytes.get(..header_len).ok_or_else(too_short)?.to_vec();
@@ -266,10 +292,7 @@ pub fn open(
     let tag_start = protected.len().checked_sub(TAG_LEN).ok_or_else(too_short)?;
     let (ciphertext, tag) = protected.split_at(tag_start);
     let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| too_short())?;
-    let mut nonce = keys.iv;
-    for (n, p) in nonce.iter_mut().skip(4).zip(packet_number.to_be_bytes()) {
-        *n ^= p;
-    }
+    let nonce = packet_nonce(&keys.iv, packet_number);
     let mut payload = ciphertext.to_vec();
     keys.aead
         .decrypt_in_place_detached(&Nonce::from(nonce), &header, &mut payload, &Tag::from(tag))
@@ -311,14 +334,15 @@ pub fn verify_retry(version: u32, odcid: &[u8], retry: &[u8]) -> Option<bool> {
     )
 }
 
-/// Builds protected Initial packets for tests (tamper itself never encrypts).
+/// Builds protected Initial packets for tests with the fixture generator's QUIC builder (tamper
+/// itself never encrypts).
 #[cfg(test)]
 pub(crate) mod seal {
-    use super::*;
-    use aes_gcm::aead::AeadInPlace;
+    use crate::synth::quic::LongPacket;
 
     /// An Initial packet of `version` for the connection whose original DCID is `odcid`,
-    /// sent by the client (`client`) or the server, with a 4-byte packet number.
+    /// sent by the client (`client`) or the server, with a 4-byte packet number and no
+    /// padding beyond `payload`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn initial(
         version: u32,
@@ -330,41 +354,13 @@ pub(crate) mod seal {
         pn: u32,
         payload: &[u8],
     ) -> Vec<u8> {
-        let (c, s) = initial_raw_keys(version, odcid).unwrap();
-        let raw = if client { c } else { s };
-        let type_bits: u8 = if version == VERSION_2 { 1 } else { 0 };
-        let mut h = vec![0xc0 | type_bits << 4 | 0x03];
-        h.extend_from_slice(&version.to_be_bytes());
-        h.push(dcid.len() as u8);
-        h.extend_from_slice(dcid);
-        h.push(scid.len() as u8);
-        h.extend_from_slice(scid);
-        h.push(token.len() as u8); // tokens under 64 bytes in tests
-        h.extend_from_slice(token);
-        let length = 4 + payload.len() + TAG_LEN;
-        h.extend_from_slice(&(0x4000u16 | length as u16).to_be_bytes());
-        let pn_offset = h.len();
-        h.extend_from_slice(&pn.to_be_bytes());
-        let mut nonce = raw.iv;
-        for (n, p) in nonce.iter_mut().skip(4).zip(u64::from(pn).to_be_bytes()) {
-            *n ^= p;
+        LongPacket {
+            token: token.to_vec(),
+            pn_len: 4,
+            ..LongPacket::server_initial(version, dcid, scid, pn.into(), payload.to_vec())
         }
-        let aead = Aes128Gcm::new(&raw.key.into());
-        let mut body = payload.to_vec();
-        let tag = aead
-            .encrypt_in_place_detached(&Nonce::from(nonce), &h, &mut body)
-            .unwrap();
-        let mut packet = h;
-        packet.extend_from_slice(&body);
-        packet.extend_from_slice(&tag);
-        let sample: [u8; 16] = packet[pn_offset + 4..pn_offset + 20].try_into().unwrap();
-        let mut mask = aes::Block::from(sample);
-        Aes128::new(&raw.hp.into()).encrypt_block(&mut mask);
-        packet[0] ^= mask[0] & 0x0f;
-        for i in 0..4 {
-            packet[pn_offset + i] ^= mask[1 + i];
-        }
-        packet
+        .protect_initial(odcid, client)
+        .unwrap()
     }
 }
 
