@@ -992,8 +992,7 @@ fn corpus_policing_matches_the_published_detector() {
 /// upstream READMEs describe shows only by comparing captures (the victim's Initials of
 /// 15:21:10-15:23:56 sent but never received by the server after the spoofed google.com Initial
 /// of 15:21:04), so no single capture may claim it: tamper reports no blackhole finding and says,
-/// with the decrypted SNI, why it cannot judge. CenTrace's probes stay silent too: their
-/// unanswered TTL-limited probes are answered by ICMP time exceeded and their controls answered.
+/// with the decrypted SNI, why it cannot judge.
 #[test]
 fn corpus_blackhole_quic_captures_are_not_over_claimed() {
     let Some(corpus) = common::corpus_dir() else {
@@ -1045,22 +1044,100 @@ fn corpus_blackhole_quic_captures_are_not_over_claimed() {
             }
         }
     }
-    for dir in ["CenTrace/testdata", "CenTrace/examples/pcaps"] {
-        let Ok(entries) = std::fs::read_dir(corpus.join(dir)) else {
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// Censored Planet's CenTrace probes (censoredplanet/CenTrace testdata, test_pcap_parse.py at
+/// 2c2e2de): each probe is its own connection with one request sent once at a growing IP TTL.
+/// The probes upstream describes as timeouts at TTLs that reach the endpoint are one grouped
+/// tcp_dropped_after_trigger each (store.steampowered.com: test_timeout_censorship,
+/// ENDPOINT_FIREWALL; youtube.com: test_multiple_file_format, whose requests from TTL 20 on
+/// vanish while its control is answered at TTL 21). Every example.com control stays silent,
+/// among them torproject's with its one timeout (test_find_icmp_correctly), and so do the
+/// reset-based and no-censorship cases; gawker.com's handshake timeouts
+/// (test_parse_handshake_timeouts) are not claimed: its control shows as many.
+#[test]
+fn corpus_blackhole_centrace_timeouts_flagged_controls_silent() {
+    let Some(corpus) = common::corpus_dir() else {
+        common::skip_without_corpus("corpus_blackhole_centrace_timeouts_flagged_controls_silent");
+        return;
+    };
+    // (capture, Host, hop estimate, a cited request, requests that must not be cited)
+    let flagged: [(&str, &str, f64, u64, &[u64]); 2] = [
+        (
+            "testdata/185.236.34.4_store.steampowered.com_store.steampowered.com.pcap",
+            "store.steampowered.com",
+            18.0,
+            172,
+            // TTL 17 and 18 (below the 18 hops) and TTL 19 (answered by a time exceeded).
+            &[150, 158, 163],
+        ),
+        (
+            "testdata/123.30.89.9_youtube.com_youtube.com_0.pcap",
+            "youtube.com",
+            17.0,
+            170,
+            // TTL 18 (the server's RST after the FIN) and TTL 19 (a time exceeded).
+            &[153, 161],
+        ),
+    ];
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for dir in ["testdata", "examples/pcaps"] {
+        let Ok(entries) = std::fs::read_dir(corpus.join("CenTrace").join(dir)) else {
             continue;
         };
         let mut names: Vec<_> = entries.flatten().map(|e| e.path()).collect();
         names.sort();
         for path in names {
+            let rel = format!(
+                "{dir}/{}",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            );
             let found = class_findings(&path, tamper::finding::FindingClass::Blackhole);
-            if !found.is_empty() {
+            let Some(&(_, host, hops, cited, not_cited)) = flagged.iter().find(|(r, ..)| *r == rel)
+            else {
+                if !found.is_empty() {
+                    let s: Vec<_> = found.iter().map(|f| f.summary.clone()).collect();
+                    problems.push(format!("{rel}: {s:?}"));
+                }
+                continue;
+            };
+            seen += 1;
+            let [f] = &found[..] else {
+                problems.push(format!("{rel}: {} blackhole findings", found.len()));
+                continue;
+            };
+            let frames: Vec<u64> = f.frames.iter().map(|x| x.get()).collect();
+            let estimate = f.evidence.iter().find_map(|e| match e {
+                tamper::finding::Evidence::Measurement { metric, value, .. }
+                    if metric == "hop_distance_estimate" =>
+                {
+                    Some(*value)
+                }
+                _ => None,
+            });
+            if f.kind.as_str() != "tcp_dropped_after_trigger"
+                || f.confidence != tamper::finding::Confidence::Medium
+                || f.trigger.as_ref().map(|t| t.value.as_str()) != Some(host)
+                || estimate != Some(hops)
+                || !frames.contains(&cited)
+                || not_cited.iter().any(|n| frames.contains(n))
+            {
                 problems.push(format!(
-                    "{}: {:?}",
-                    path.display(),
-                    found.iter().map(|f| f.summary.clone()).collect::<Vec<_>>()
+                    "{rel}: {} {:?} {:?} estimate {estimate:?} frames {frames:?}",
+                    f.kind.as_str(),
+                    f.confidence,
+                    f.summary
                 ));
             }
         }
+    }
+    if seen != flagged.len() && corpus.join("CenTrace/testdata").is_dir() {
+        problems.push(format!(
+            "{seen} of {} flagged captures present",
+            flagged.len()
+        ));
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }

@@ -20,6 +20,19 @@
 //!   or HTTP request and retransmitted it, unacknowledged, until it gave up. `high` when
 //!   another connection to the same server address was answered in the capture (so the
 //!   server is up and only this trigger is dropped), `medium` with other servers answering.
+//! - **Repeated single-send probes** (`tcp_dropped_after_trigger`; Censored Planet's CenTrace,
+//!   Sundara Raman et al., CoNEXT 2022): measurement tools send each request once on its own
+//!   connection, with a limited IP TTL, and never retransmit. Such connections are judged
+//!   together per client, server address and port, and trigger: a request counts as silent when
+//!   the handshake completed, it was sent once and never acknowledged nor answered (no data, no
+//!   RST), no ICMP error came back about it, the capture ran on `MIN_WAIT` after it, and it
+//!   could have reached the server (its TTL exceeds the hop distance estimated from the
+//!   SYN-ACK's TTL against 64/128/255, and the client's SYN shows the capture was taken at the
+//!   client's end). At least `PROBE_MIN_SILENT` silent requests, outnumbering the answered ones
+//!   of the group, make one finding: `high` when the same server answered another trigger,
+//!   else `medium` (the SYN-ACKs prove both directions). Single unanswered SYNs are still
+//!   never judged: they carry no trigger, and CenTrace's gawker.com control shows as many
+//!   handshake timeouts as its test.
 //! - **ICMP prohibited** (`icmp_prohibited`; RFC 792/1812 codes 9, 10, 13; RFC 4443 code 1):
 //!   a router on the path, not the destination, says the flow is administratively
 //!   prohibited: `medium`.
@@ -47,6 +60,9 @@
 //!   nor does one whose first attempt came less than `MIN_WAIT` (3 s) before the end, however
 //!   many retries it sent (Chris Sanders' `nowebaccess3.pcapng`: three SYNs within one second,
 //!   then the capture stops).
+//! - Traceroute-style probing: requests whose TTL runs out on the way (a router's time
+//!   exceeded, or a TTL at or below the hop estimate) are not counted; one lost request among
+//!   answered ones is ordinary loss.
 //! - A port scan: single SYNs are never judged (the backoff of a real client is required), and
 //!   a client with unanswered SYNs to `SCAN_PORTS` or more ports of one host is a scan.
 //! - A server that is down: an RST, an ICMP unreachable other than "prohibited", "prohibited"
@@ -145,6 +161,11 @@ const QUIC_MIN_WAIT: Span = Span::from_secs(3);
 /// A server that sent no more than this many datagrams (its Initial flight) and then nothing
 /// while the client kept sending went silent after the Initial exchange.
 const SERVER_INITIAL_FLIGHT: u64 = 3;
+/// Silent single-send requests needed before repeated connections count as a drop (and they
+/// must outnumber the answered requests of the same group).
+const PROBE_MIN_SILENT: usize = 2;
+/// Silent connections cited per grouped finding.
+const MAX_PROBES: usize = 20;
 /// Later flows quoted as residual blocking per finding.
 const MAX_RESIDUAL: usize = 16;
 
@@ -207,6 +228,44 @@ struct Outcome {
     icmp: Option<Icmp>,
     /// First and last attempt (SYN, or transmission of the request).
     attempts: Option<(Timestamp, Timestamp)>,
+    /// A completed handshake followed by a request: what became of the request.
+    probe: Option<Probe>,
+}
+
+/// A request sent after a completed handshake, for judging repeated single-send connections
+/// together.
+#[derive(Clone, Debug)]
+struct Probe {
+    /// The request's first segment, its time and IP TTL.
+    frame: FrameNumber,
+    ts: Timestamp,
+    ttl: u8,
+    /// The SYN-ACK's frame and IP TTL.
+    syn_ack: (FrameNumber, u8),
+    /// The IP TTL of the client's first SYN as captured.
+    syn_ttl: u8,
+    /// Sent once, never acknowledged nor answered, no RST from the server.
+    silent: bool,
+    /// The server acknowledged the request or sent data.
+    answered: bool,
+    /// The server's first packet acknowledging the request or carrying data.
+    answer_frame: Option<FrameNumber>,
+}
+
+impl Probe {
+    /// Routers between the server and the client, estimated from the SYN-ACK's TTL and the
+    /// nearest common initial TTL (64, 128, 255) at or above it.
+    fn hops(&self) -> u8 {
+        hops_from(self.syn_ack.1)
+    }
+
+    /// The request carried enough TTL to cross as many routers as the server's answer did,
+    /// and the capture was taken at the client's end: its SYN crossed fewer routers before
+    /// the capture point than the server's SYN-ACK did (a capture at the server sees the
+    /// client's packets after the path, where their TTL says nothing of their reach).
+    fn could_reach(&self) -> bool {
+        self.ttl > self.hops() && hops_from(self.syn_ttl) < self.hops()
+    }
 }
 
 /// The blackhole detector.
@@ -453,6 +512,7 @@ impl Detector for Blackhole {
                     frames: first_answer.into_iter().collect(),
                     icmp,
                     attempts: None,
+                    probe: None,
                 });
             }
             return;
@@ -497,8 +557,11 @@ impl Detector for Blackhole {
                 (Some(_), None) => true,
                 _ => false,
             };
-            if unacked && c.counts.retransmissions >= 1 {
-                let sends = 1 + c.counts.retransmissions.min(u64::from(u32::MAX)) as u32;
+            // Transmissions of data, not the tracker's retransmission count: a FIN whose
+            // sequence number ignores the unacknowledged request (CenTrace's probes) is no
+            // second attempt.
+            let sends = request_sends(&log);
+            if unacked && sends >= 2 {
                 failure = Some(Failure::Dropped { sends });
                 let sent = log
                     .iter()
@@ -510,6 +573,7 @@ impl Detector for Blackhole {
                 }
             }
         }
+        let probe = probe_of(flow, tcp, server_rst, &log);
         if trigger.is_none() {
             trigger = r
                 .labels
@@ -541,6 +605,7 @@ impl Detector for Blackhole {
             frames,
             icmp,
             attempts,
+            probe,
         });
     }
 
@@ -579,6 +644,9 @@ impl Detector for Blackhole {
             return;
         };
         self.judge_quic(&outcomes, end, sink);
+        // Repeated single-send connections whose request vanished, judged together (their
+        // SYN-ACKs show that both directions are captured).
+        judge_probes(&outcomes, end, sink);
         let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
         if failed.is_empty() {
             return;
@@ -1157,6 +1225,241 @@ impl Blackhole {
     }
 }
 
+/// Repeated connections, each with a completed handshake and one request sent once that was
+/// never acknowledged nor answered although it could have reached the server, for one client,
+/// server address and port, and trigger: one `tcp_dropped_after_trigger` per group.
+fn judge_probes(outcomes: &[Outcome], end: Timestamp, sink: &mut FindingSink) {
+    type Key = (IpAddr, IpAddr, u16, String);
+    let mut groups: BTreeMap<Key, Vec<&Outcome>> = BTreeMap::new();
+    for o in outcomes {
+        let (Some(_), Some(t)) = (&o.probe, &o.trigger) else {
+            continue;
+        };
+        if is_special(o.flow.server.addr) {
+            continue;
+        }
+        groups
+            .entry((
+                o.flow.client.addr,
+                o.flow.server.addr,
+                o.flow.server.port,
+                t.1.to_ascii_lowercase(),
+            ))
+            .or_default()
+            .push(o);
+    }
+    for ((client, server, _, _), flows) in &groups {
+        let probe = |o: &&Outcome| o.probe.clone();
+        // Silent requests that count: sent with enough TTL, no ICMP about the flow, and the
+        // capture ran on long enough for an answer.
+        let silent: Vec<&Outcome> = flows
+            .iter()
+            .copied()
+            .filter(|o| {
+                probe(o).is_some_and(|p| {
+                    p.silent && p.could_reach() && o.icmp.is_none() && end.since(p.ts) >= MIN_WAIT
+                })
+            })
+            .collect();
+        let answered = flows
+            .iter()
+            .filter(|o| probe(o).is_some_and(|p| p.answered))
+            .count();
+        // Two failures at least, and more failures than answers: one lost request among
+        // answered ones is ordinary loss.
+        if silent.len() < PROBE_MIN_SILENT || silent.len() <= answered {
+            continue;
+        }
+        let not_counted = flows
+            .iter()
+            .filter(|o| {
+                probe(o).is_some_and(|p| p.silent) && !silent.iter().any(|s| s.flow.id == o.flow.id)
+            })
+            .count();
+        // Contrast: requests to the same server answered in this capture, other triggers first.
+        let trigger = flows[0].trigger.clone();
+        let mut contrast: Vec<&Outcome> = outcomes
+            .iter()
+            .filter(|o| {
+                o.flow.client.addr == *client
+                    && o.flow.server.addr == *server
+                    && o.probe.as_ref().is_some_and(|p| p.answered)
+            })
+            .collect();
+        let other_trigger = |o: &Outcome| {
+            o.trigger.as_ref().map(|t| t.1.to_ascii_lowercase())
+                != trigger.as_ref().map(|t| t.1.to_ascii_lowercase())
+        };
+        contrast.sort_by_key(|o| (!other_trigger(o), o.flow.id));
+        let high = contrast.first().is_some_and(|o| other_trigger(o));
+        let first = silent[0];
+        let mut b = FindingBuilder::new(
+            NAME,
+            TCP_DROPPED_AFTER_TRIGGER,
+            if high {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            },
+            first.flow,
+            String::new(),
+        )
+        .at(first.probe.as_ref().map_or(first.first_ts, |p| p.ts));
+        if let Some((k, v, fr)) = &first.trigger {
+            b = b.trigger(k, v.clone(), *fr);
+        }
+        let probes: Vec<Probe> = silent.iter().filter_map(|o| o.probe.clone()).collect();
+        for (o, p) in silent.iter().zip(&probes).take(MAX_PROBES) {
+            b = b.evidence(Evidence::Note {
+                text: format!(
+                    "flow {} from port {}: handshake completed (SYN-ACK TTL {}, about {} hops), request sent once with IP TTL {}, never acknowledged nor answered, no ICMP about it",
+                    o.flow.id,
+                    o.flow.client.port,
+                    p.syn_ack.1,
+                    p.hops(),
+                    p.ttl
+                ),
+                frames: vec![p.syn_ack.0, p.frame],
+            });
+        }
+        let hops_min = probes.iter().map(Probe::hops).min().unwrap_or(0);
+        let hops_max = probes.iter().map(Probe::hops).max().unwrap_or(0);
+        let ttl_min = probes.iter().map(|p| p.ttl).min().unwrap_or(0);
+        let ttl_max = probes.iter().map(|p| p.ttl).max().unwrap_or(0);
+        b = b.evidence(Evidence::Measurement {
+            metric: "hop_distance_estimate".into(),
+            value: f64::from(hops_max),
+            unit: "hops".into(),
+            reference: Some(f64::from(probes[0].syn_ack.1)),
+            reference_label: Some("TTL of the first SYN-ACK (initial TTL 64, 128 or 255)".into()),
+            frames: vec![probes[0].syn_ack.0],
+        });
+        b = b.evidence(Evidence::Note {
+            text: format!(
+                "request IP TTLs: {}",
+                probes
+                    .iter()
+                    .map(|p| p.ttl.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            frames: vec![],
+        });
+        b = b.evidence(Evidence::Measurement {
+            metric: "silent_requests".into(),
+            value: silent.len() as f64,
+            unit: "connections".into(),
+            reference: Some(answered as f64),
+            reference_label: Some("requests with the same trigger answered".into()),
+            frames: vec![],
+        });
+        if not_counted > 0 {
+            b = b.evidence(Evidence::Note {
+                text: format!(
+                    "{not_counted} other unanswered requests with this trigger were not counted: sent with too low a TTL to reach the server, reported expired by a router, or too close to the capture's end"
+                ),
+                frames: vec![],
+            });
+        }
+        for a in contrast.iter().take(3) {
+            b = b.evidence(Evidence::Note {
+                text: format!(
+                    "flow {} to {}{}: request answered (IP TTL {})",
+                    a.flow.id,
+                    a.flow.server,
+                    trigger_words(a),
+                    a.probe.as_ref().map_or(0, |p| p.ttl)
+                ),
+                frames: a
+                    .probe
+                    .iter()
+                    .flat_map(|p| std::iter::once(p.frame).chain(p.answer_frame))
+                    .collect(),
+            });
+        }
+        let mut f = b.build();
+        f.summary = format!(
+            "{} requests{} to {}, each on its own connection whose handshake completed, were never acknowledged nor answered, though sent with IP TTL {}{} (the server is about {}{} hops away) and no router reported them expired; {}",
+            silent.len(),
+            for_words(first),
+            first.flow.server,
+            ttl_min,
+            if ttl_max > ttl_min { format!("-{ttl_max}") } else { String::new() },
+            hops_min,
+            if hops_max > hops_min { format!("-{hops_max}") } else { String::new() },
+            match contrast.first() {
+                Some(a) if high => format!(
+                    "the same server answered a request{} in flow {}",
+                    for_words(a),
+                    a.flow.id
+                ),
+                Some(a) => format!("the same request was answered once (flow {})", a.flow.id),
+                None => "no request to this server was answered in the capture".into(),
+            }
+        );
+        sink.push(f);
+    }
+}
+
+/// Routers a packet crossed, from its TTL and the nearest common initial TTL (64, 128, 255)
+/// at or above it.
+fn hops_from(ttl: u8) -> u8 {
+    let initial = [64u8, 128, 255]
+        .into_iter()
+        .find(|i| *i >= ttl)
+        .unwrap_or(255);
+    initial - ttl
+}
+
+/// Transmissions of the request's first segment (the request and its retransmissions): data
+/// segments of the client's starting at the sequence number of its first.
+fn request_sends(log: &[crate::flow::PacketRecord]) -> u32 {
+    let mut data = log
+        .iter()
+        .filter(|p| p.dir == Direction::ClientToServer && p.payload_len > 0);
+    let Some(first) = data.next() else {
+        return 0;
+    };
+    let n = 1 + data.filter(|p| p.seq == first.seq).count();
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// What became of the request of a TCP connection whose handshake completed, if it had one.
+fn probe_of(
+    flow: &FlowView<'_>,
+    tcp: &crate::proto::tcp::TcpConn,
+    server_rst: bool,
+    log: &[crate::flow::PacketRecord],
+) -> Option<Probe> {
+    let (syn_ack_frame, _) = tcp.handshake.syn_ack?;
+    let syn_ack = log.iter().find(|p| p.frame == syn_ack_frame)?;
+    let request = log
+        .iter()
+        .find(|p| p.dir == Direction::ClientToServer && p.payload_len > 0)?;
+    let syn = log
+        .iter()
+        .find(|p| p.dir == Direction::ClientToServer && p.flags.syn())?;
+    let end = request.seq.wrapping_add(request.payload_len);
+    // The server acknowledged the request's last byte (sequence arithmetic, RFC 9293 §3.4).
+    let answer = log.iter().find(|p| {
+        p.dir == Direction::ServerToClient
+            && (p.payload_len > 0 || (p.flags.ack() && p.ack.wrapping_sub(end) as i32 >= 0))
+    });
+    let server = flow.record.dir(Direction::ServerToClient);
+    let answered = answer.is_some() || server.payload_bytes > 0;
+    let sends = request_sends(log);
+    Some(Probe {
+        frame: request.frame,
+        ts: request.ts,
+        ttl: request.ttl,
+        syn_ack: (syn_ack.frame, syn_ack.ttl),
+        syn_ttl: syn.ttl,
+        silent: !answered && !server_rst && sends == 1,
+        answered,
+        answer_frame: answer.map(|p| p.frame),
+    })
+}
+
 /// A QUIC version for people.
 fn version_name(v: u32) -> String {
     match v {
@@ -1184,6 +1487,14 @@ fn trigger_words(o: &Outcome) -> String {
     o.trigger
         .as_ref()
         .map(|t| format!(" ({})", t.1))
+        .unwrap_or_default()
+}
+
+/// ` for name` for a flow with a trigger.
+fn for_words(o: &Outcome) -> String {
+    o.trigger
+        .as_ref()
+        .map(|t| format!(" for {}", t.1))
         .unwrap_or_default()
 }
 
@@ -1303,6 +1614,7 @@ mod tests {
             frames: vec![fr(2)],
             icmp: None,
             attempts: None,
+            probe: None,
         });
         d.quic_outcomes.push(QuicOutcome {
             flow: flow(L4Proto::Udp, 10, BLOCKED, 51000, 443),
@@ -1360,6 +1672,73 @@ mod tests {
         assert!(f.summary.contains("residual"), "{}", f.summary);
         assert!(f.evidence.iter().any(|e| matches!(e,
             Evidence::Note { text, .. } if text.contains("DCID 0336d55ba695d78e") && text.contains("ALPN h3"))));
+    }
+
+    /// Connections to one server for one Host, each with a request at `ttls[i]`; those with
+    /// `answered[i]` were answered. The SYN-ACKs arrive with TTL 46 (18 hops), the client's
+    /// SYNs with `syn_ttl`; the capture ends at 300 s.
+    fn probes(ttls: &[u8], answered: &[bool], syn_ttl: u8) -> Vec<crate::finding::Finding> {
+        let mut d = Blackhole {
+            last_ts: Some(ts(300)),
+            ..Default::default()
+        };
+        for (i, (&ttl, &ok)) in ttls.iter().zip(answered).enumerate() {
+            let n = 10 * i as u64 + 1;
+            d.outcomes.push(Outcome {
+                flow: flow(L4Proto::Tcp, n, [185, 236, 34, 4], 50000 + i as u16, 80),
+                first_ts: ts(10 * i as i64),
+                last_client_ts: ts(10 * i as i64 + 3),
+                failure: None,
+                answered: true,
+                trigger: Some(("http_host", "blocked.example.org".into(), Some(fr(n + 3)))),
+                frames: vec![fr(n + 1)],
+                icmp: None,
+                attempts: None,
+                probe: Some(Probe {
+                    frame: fr(n + 3),
+                    ts: ts(10 * i as i64),
+                    ttl,
+                    syn_ack: (fr(n + 1), 46),
+                    syn_ttl,
+                    silent: !ok,
+                    answered: ok,
+                    answer_frame: ok.then(|| fr(n + 4)),
+                }),
+            });
+        }
+        let mut sink = FindingSink::new();
+        d.finish(&mut sink);
+        sink.into_sorted()
+    }
+
+    #[test]
+    fn repeated_silent_requests_that_could_reach_the_server_are_dropped() {
+        let found = probes(&[20, 21, 22], &[false; 3], 64);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].kind, TCP_DROPPED_AFTER_TRIGGER);
+        assert_eq!(found[0].confidence, Confidence::Medium);
+        assert!(
+            found[0].summary.contains("IP TTL 20-22"),
+            "{}",
+            found[0].summary
+        );
+        assert!(
+            found[0].summary.contains("about 18 hops"),
+            "{}",
+            found[0].summary
+        );
+    }
+
+    #[test]
+    fn silent_requests_that_do_not_count_stay_silent() {
+        // One failure is not enough.
+        assert!(probes(&[20, 8], &[false, true], 64).is_empty());
+        // Too little TTL to cross the 18 hops.
+        assert!(probes(&[15, 16, 17, 18], &[false; 4], 64).is_empty());
+        // A minority among answered requests: ordinary loss.
+        assert!(probes(&[20, 21, 22, 23], &[false, false, true, true], 64).is_empty());
+        // The capture was taken at the server: the client's SYN crossed as many routers.
+        assert!(probes(&[50, 50, 50], &[false; 3], 46).is_empty());
     }
 
     #[test]

@@ -1078,6 +1078,155 @@ fn clienthello_dropped_server_idle_fin() -> Result<Vec<u8>, SynthError> {
     Ok(eth_pcap(sc))
 }
 
+/// A front end holding a neutral and a blocked name, probed the way
+/// Censored Planet's CenTrace probes (illustrative address); its packets
+/// arrive with TTL 50, 14 hops from an initial 64.
+const PROBED_FRONT: [u8; 4] = [104, 244, 43, 10];
+const PROBED_FRONT_TTL: u8 = 50;
+/// Routers on the way to it that answer expired probes (illustrative), with
+/// the TTL their ICMP arrives with.
+const PROBE_ROUTERS: [([u8; 4], u8); 4] = [
+    ([62, 115, 137, 58], 251),
+    ([62, 115, 134, 239], 250),
+    ([80, 91, 254, 90], 249),
+    ([213, 248, 87, 253], 248),
+];
+/// How long a probe waits for an answer before closing its connection.
+const PROBE_WAIT: i64 = 3 * S;
+
+/// An ICMP time exceeded from `router` to the client at `t`, quoting the
+/// frame added last (a probe's request) as the router received it, TTL 1.
+fn icmp_time_exceeded(
+    sc: &mut Scenario,
+    t: i64,
+    router: HostId,
+    client: HostId,
+) -> Result<(), SynthError> {
+    let frame = sc
+        .frames()
+        .last()
+        .ok_or(SynthError::InvalidRequest("no packet to expire"))?;
+    let mut original = frame.data.get(14..).unwrap_or_default().to_vec();
+    if original.len() < 28 || original[0] >> 4 != 4 {
+        return Err(SynthError::InvalidPacket("the expired packet is not IPv4"));
+    }
+    let ihl = usize::from(original[0] & 15) * 4;
+    original[8] = 1;
+    original[10] = 0;
+    original[11] = 0;
+    let sum = internet_checksum(&original[..ihl]);
+    original[10..12].copy_from_slice(&sum.to_be_bytes());
+    let ip = sc.ip_spec(router, client, &IpOverrides::default())?;
+    let p = icmp_packet(
+        &ip,
+        &IcmpMessage::TimeExceeded {
+            code: 0,
+            original: quote_original(&original, 576),
+        },
+    );
+    sc.push_ip(t, router, client, &p);
+    Ok(())
+}
+
+/// One probe at `t`: its own connection to port 443, the handshake, one
+/// ClientHello for [`BLOCKED_SNI_2`] sent once with IP TTL `ttl` (answered by an ICMP
+/// time exceeded from `expired_at` if given), and [`PROBE_WAIT`] later the
+/// client's FIN, which the server, still waiting for the hello's bytes,
+/// answers with a duplicate ACK of the SYN only. Returns the time of the
+/// last packet.
+fn probe(
+    sc: &mut Scenario,
+    client: HostId,
+    server: HostId,
+    t: i64,
+    seed: u64,
+    ttl: u8,
+    expired_at: Option<HostId>,
+) -> Result<i64, SynthError> {
+    let mut conn = sc.tcp(client, server, TcpParams::new(443).rtt(52 * MS))?;
+    let h = hello(BLOCKED_SNI_2, seed).record();
+    one_segment(&conn, &h)?;
+    let sent = conn.handshake(sc, t)? + REQUEST_AFTER;
+    conn.emit(
+        sc,
+        Side::Client,
+        sent,
+        &Segment::data(&h).advancing().with_ttl(ttl),
+    )?;
+    if let Some(router) = expired_at {
+        icmp_time_exceeded(sc, sent + 4 * MS, router, client)?;
+    }
+    let fin = sent + PROBE_WAIT;
+    conn.fin(sc, Side::Client, fin)?;
+    let syn_only = conn.isn(Side::Client).wrapping_add(1);
+    let server_seq = conn.next_seq(Side::Server);
+    let dup = fin + 26 * MS;
+    conn.emit(
+        sc,
+        Side::Server,
+        dup,
+        &Segment::flags(TCP_ACK)
+            .with_seq(server_seq)
+            .with_ack(syn_only),
+    )?;
+    Ok(dup)
+}
+
+/// The front end answers a fetch for the neutral name, then four probes for
+/// the blocked name with IP TTLs from `ttls`, each expired at the matching
+/// router of [`PROBE_ROUTERS`] when `expire`.
+fn probed_front(seed: u64, ttls: [u8; 4], expire: bool) -> Result<Vec<u8>, SynthError> {
+    let mut sc = Scenario::new(seed);
+    let h = home(&mut sc);
+    let front = remote(&mut sc, PROBED_FRONT, PROBED_FRONT_TTL);
+    let mut routers = Vec::new();
+    for (addr, ttl) in PROBE_ROUTERS {
+        routers.push(
+            sc.add_host(
+                Host::remote(v4(addr), ttl)
+                    .with_mac(ROUTER_MAC)
+                    .with_dont_fragment(false),
+            ),
+        );
+    }
+    let t = lookup(&mut sc, &h, T0, NEUTRAL_SNI_2, PROBED_FRONT)?;
+    let mut t = https_fetch(
+        &mut sc,
+        h.client,
+        front,
+        t + 300 * US,
+        NEUTRAL_SNI_2,
+        52 * MS,
+        seed * 10,
+    )?;
+    for (i, ttl) in ttls.into_iter().enumerate() {
+        let router = expire.then(|| routers[i]);
+        t = probe(
+            &mut sc,
+            h.client,
+            front,
+            t + S,
+            seed * 10 + 1 + i as u64,
+            ttl,
+            router,
+        )?;
+    }
+    lookup(&mut sc, &h, t + 6 * S, SHOP_HOST, SHOP)?;
+    Ok(eth_pcap(sc))
+}
+
+/// The neutral and the blocked name of the probed front end.
+const NEUTRAL_SNI_2: &str = "www.neutral-news.org";
+const BLOCKED_SNI_2: &str = "forum.blocked-site.org";
+
+fn clienthello_dropped_probes_same_server() -> Result<Vec<u8>, SynthError> {
+    probed_front(526, [20, 21, 22, 23], false)
+}
+
+fn ttl_limited_probes_expired() -> Result<Vec<u8>, SynthError> {
+    probed_front(527, [5, 6, 7, 8], true)
+}
+
 // ------------------------------------------------------------ catalogue
 
 /// No forged DNS: every answer comes from the resolver for a name in a real
@@ -1361,6 +1510,34 @@ pub(crate) fn blackhole_fixtures() -> Vec<Fixture> {
                 partial: false,
             },
         },
+        Fixture {
+            path: "blackhole/clienthello-dropped-probes-same-server.pcap",
+            description: "Repeated single-send connections, the way Censored Planet's CenTrace probes a server: after www.neutral-news.org is looked up (frames 1-2) and fetched over HTTPS from 104.244.43.10 (illustrative; frames 3-14, ClientHello frame 6 acknowledged and answered in frame 7), four new connections to the same address (SYN-ACKs in frames 16, 22, 28, 34, TTL 50: about 14 hops from an initial 64) each carry one ClientHello for forum.blocked-site.org, sent once with IP TTL 20, 21, 22 and 23 (frames 18, 24, 30, 36), enough to reach the server. None is acknowledged or answered and no router reports it expired; 3 s later each client FIN is met by a duplicate ACK of the SYN only (the server never got the hello). Two or more such connections, outnumbering the answered requests with that name, while the same server answered another name: high. A lookup is answered 6 s after the last (frames 39-40).",
+            build: clienthello_dropped_probes_same_server,
+            truth: GroundTruth {
+                frames: 40,
+                first_ts_ns: Some(T0),
+                last_ts_ns: Some(T0 + 22_555_678_000),
+                tcp_flows: 5,
+                udp_flows: 2,
+                facts: vec![Fact::Finding { kind: "tcp_dropped_after_trigger", min_confidence: "high", frames: &[6, 7, 16, 18, 22, 24, 28, 30, 34, 36] }, NO_RST_FINDING, NO_DNS_FINDING, Fact::TlsSni(BLOCKED_SNI_2), Fact::TlsSni(NEUTRAL_SNI_2)],
+                partial: false,
+            },
+        },
+        Fixture {
+            path: "blackhole/ttl-limited-probes-expired.pcap",
+            description: "Benign twin of clienthello-dropped-probes-same-server, ordinary traceroute-style probing: the same fetch and the same four connections at the same times, but each ClientHello for forum.blocked-site.org carries IP TTL 5, 6, 7 or 8 (frames 18, 25, 32, 39), fewer than the 14 hops the SYN-ACKs crossed, and each is answered 4 ms later by an ICMP time exceeded from a router on the path quoting it (frames 19, 26, 33, 40). The requests expired on the way, as the routers say: no drop.",
+            build: ttl_limited_probes_expired,
+            truth: GroundTruth {
+                frames: 44,
+                first_ts_ns: Some(T0),
+                last_ts_ns: Some(T0 + 22_555_678_000),
+                tcp_flows: 5,
+                udp_flows: 2,
+                facts: vec![NO_BLACKHOLE, NO_RST_FINDING, NO_DNS_FINDING, Fact::TlsSni(BLOCKED_SNI_2), Fact::TlsSni(NEUTRAL_SNI_2)],
+                partial: false,
+            },
+        },
     ]
 }
 
@@ -1456,15 +1633,19 @@ mod tests {
     #[test]
     fn synth_blackhole_fixtures_show_what_they_claim() {
         let all = blackhole_fixtures();
-        assert_eq!(all.len(), 19);
+        assert_eq!(all.len(), 21);
         for f in &all {
             let p = f.path;
             assert!(p.starts_with("blackhole/"), "{p}");
             let pkts = packets(f);
             let end = pkts.last().unwrap().ts;
-            // The client sends with TTL 64; TCP and UDP from elsewhere arrive lower.
+            // The client sends with TTL 64 (but for the requests of the TTL-limited probes);
+            // TCP and UDP from elsewhere arrive lower.
+            let probes = p.contains("probes");
             for x in &pkts {
-                if x.src == CLIENT_IP || x.src == Ipv4Addr::from(LAN_ROUTER) {
+                if probes && x.src == CLIENT_IP && x.proto == 6 && !x.payload.is_empty() {
+                    assert!(x.ttl <= 64, "{p}");
+                } else if x.src == CLIENT_IP || x.src == Ipv4Addr::from(LAN_ROUTER) {
                     assert_eq!(x.ttl, 64, "{p}");
                 } else if x.proto != 1 {
                     assert!(x.ttl < 64, "{p}: TTL {} from {}", x.ttl, x.src);
@@ -1505,6 +1686,45 @@ mod tests {
                         assert!(!pkts.iter().any(|x| x.src == first.dst), "{p}: an answer");
                         assert!(end - times[times.len() - 1] >= 5 * S, "{p}: runs on");
                         assert!(answered(first.ts), "{p}: nothing answered");
+                    }
+                    "tcp_dropped_after_trigger" if probes => {
+                        // Each cited request is its own connection's only data, sent once
+                        // with more TTL than the 14 hops the SYN-ACKs crossed, with no
+                        // ICMP and no acknowledgment; the cited contrast is answered.
+                        let requests: Vec<&&Pkt> = cited
+                            .iter()
+                            .filter(|x| x.src == CLIENT_IP && !x.payload.is_empty())
+                            .collect();
+                        let blocked: Vec<&&&Pkt> = requests
+                            .iter()
+                            .filter(|x| contains(&x.payload, BLOCKED_SNI_2.as_bytes()))
+                            .collect();
+                        assert_eq!(blocked.len(), 4, "{p}");
+                        assert!(!pkts.iter().any(|x| x.proto == 1), "{p}: ICMP");
+                        for r in &blocked {
+                            let flow: Vec<&Pkt> = pkts.iter().filter(|x| same_flow(x, r)).collect();
+                            let sa = flow.iter().find(|x| x.flags == SYN_ACK).unwrap();
+                            assert!(cited.iter().any(|x| x.ts == sa.ts && x.flags == SYN_ACK));
+                            assert!(r.ttl > 64 - sa.ttl, "{p}: TTL {}", r.ttl);
+                            assert!(
+                                flow.iter()
+                                    .all(|x| x.src == CLIENT_IP || x.payload.is_empty()),
+                                "{p}: answered"
+                            );
+                            assert_eq!(
+                                flow.iter().filter(|x| !x.payload.is_empty()).count(),
+                                1,
+                                "{p}: sent again"
+                            );
+                        }
+                        let neutral = requests
+                            .iter()
+                            .find(|x| contains(&x.payload, NEUTRAL_SNI_2.as_bytes()))
+                            .unwrap();
+                        assert!(cited.iter().any(|x| x.src == neutral.dst
+                            && same_flow(x, neutral)
+                            && !x.payload.is_empty()));
+                        assert!(end - blocked[3].ts >= 5 * S, "{p}: runs on");
                     }
                     "tcp_dropped_after_trigger" => {
                         let sends: Vec<&&Pkt> =
@@ -1680,5 +1900,25 @@ mod tests {
             .map(|x| x.flags)
             .collect();
         assert_eq!(flags, [SYN, SYN, SYN, SYN_ACK]);
+        // The probes: the same connections at the same times; the twin's requests carry TTLs
+        // below the 14 hops and each is answered by a time exceeded quoting it.
+        let (pos, neg) = (find("dropped-probes"), find("probes-expired"));
+        let requests = |pkts: &[Pkt]| -> Vec<(i64, u8)> {
+            pkts.iter()
+                .filter(|x| x.proto == 6 && x.src == CLIENT_IP && x.ttl < 64)
+                .map(|x| (x.ts, x.ttl))
+                .collect()
+        };
+        let times = |v: Vec<(i64, u8)>| v.into_iter().map(|x| x.0).collect::<Vec<_>>();
+        assert_eq!(times(requests(&pos)), times(requests(&neg)));
+        assert!(requests(&pos).iter().all(|x| x.1 > 14));
+        assert!(requests(&neg).iter().all(|x| x.1 <= 14));
+        let expired: Vec<&Pkt> = neg.iter().filter(|x| x.proto == 1).collect();
+        assert_eq!(expired.len(), 4);
+        for (icmp, (t, _)) in expired.iter().zip(requests(&neg)) {
+            assert_eq!((icmp.sport, icmp.dport), (11, 0));
+            assert!(icmp.ts > t && icmp.ts - t < 10 * MS);
+        }
+        assert!(!pos.iter().any(|x| x.proto == 1));
     }
 }
