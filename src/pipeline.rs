@@ -55,6 +55,8 @@ pub struct Limits {
     pub dns: DnsTrackLimits,
     /// IP fragment pool.
     pub defrag: DefragLimits,
+    /// Bytes a compressed capture may decompress to (`--max-decompressed-bytes`).
+    pub max_decompressed: u64,
 }
 
 impl Default for Limits {
@@ -65,6 +67,7 @@ impl Default for Limits {
             reassembly_memory: 512 * 1024 * 1024,
             dns: DnsTrackLimits::default(),
             defrag: DefragLimits::default(),
+            max_decompressed: crate::capture::DEFAULT_MAX_DECOMPRESSED,
         }
     }
 }
@@ -117,7 +120,7 @@ pub fn analyze_input(
     detectors: Option<Vec<Box<dyn Detector>>>,
 ) -> CaptureReport {
     let name = input.display_name();
-    match CaptureReader::open(input) {
+    match CaptureReader::open_with_ceiling(input, options.limits.max_decompressed) {
         Ok(reader) => analyze_reader(name, reader, options, detectors),
         Err(e) => CaptureReport::failed(name, e.to_string()),
     }

@@ -758,3 +758,52 @@ fn devices_are_written_in_place_not_replaced() {
         );
     }
 }
+
+/// A compressed capture that decompresses past `--max-decompressed-bytes` (a compression bomb)
+/// stops at the ceiling with an error naming it; what came before is still analyzed, and the
+/// exit status says the capture was only partly read.
+#[test]
+fn a_compression_bomb_stops_at_the_ceiling() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = dir.path().join("zeros.pcap.gz");
+    // A pcap header, then 8 MB of zeros: 524,288 empty records, compressed to a few KB.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut header = Vec::new();
+    header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    header.extend_from_slice(&2u16.to_le_bytes());
+    header.extend_from_slice(&4u16.to_le_bytes());
+    header.extend_from_slice(&[0; 8]);
+    header.extend_from_slice(&65_535u32.to_le_bytes());
+    header.extend_from_slice(&1u32.to_le_bytes());
+    gz.write_all(&header).unwrap();
+    gz.write_all(&vec![0u8; 8 << 20]).unwrap();
+    std::fs::write(&bomb, gz.finish().unwrap()).unwrap();
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 100_000);
+
+    let capped = tamper()
+        .args(["analyze", "-o", "-", "--max-decompressed-bytes", "1000000"])
+        .arg(&bomb)
+        .output()
+        .unwrap();
+    assert_eq!(capped.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&capped.stderr);
+    assert!(
+        err.contains("partly read")
+            && err.contains("more than 1000000 bytes")
+            && err.contains("--max-decompressed-bytes"),
+        "{err}"
+    );
+    // Under the default ceiling the same file is read to its end.
+    let whole = tamper()
+        .args(["analyze", "-q", "-o", "-"])
+        .arg(&bomb)
+        .output()
+        .unwrap();
+    assert_eq!(
+        whole.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+}

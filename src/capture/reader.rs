@@ -177,7 +177,18 @@ enum Step {
 impl CaptureReader {
     /// Opens an input (sniffing compression and format).
     pub fn open(source: &InputSource) -> Result<CaptureReader, CaptureError> {
+        CaptureReader::open_with_ceiling(source, super::source::DEFAULT_MAX_DECOMPRESSED)
+    }
+
+    /// Opens `source` with a ceiling on the bytes compressed data may decompress to; past it,
+    /// reading stops with an error that names the ceiling (the capture is reported as partly
+    /// read, with everything before the ceiling analyzed).
+    pub fn open_with_ceiling(
+        source: &InputSource,
+        max_decompressed: u64,
+    ) -> Result<CaptureReader, CaptureError> {
         let (stream, layers) = source.open()?;
+        let stream = super::source::under_ceiling(stream, &layers, max_decompressed);
         CaptureReader::from_stream(stream, layers, &source.display_name())
     }
 

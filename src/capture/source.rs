@@ -129,6 +129,60 @@ fn read_head(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
+/// Default ceiling on the bytes a compressed capture may decompress to (256 GiB).
+pub const DEFAULT_MAX_DECOMPRESSED: u64 = 256 << 30;
+
+/// Passes decompressed bytes through until `ceiling` of them have been read, then fails with
+/// an error that names the ceiling (a compression bomb, or a capture larger than allowed).
+struct Ceiling {
+    inner: Box<dyn Read + Send>,
+    left: u64,
+    ceiling: u64,
+}
+
+impl Read for Ceiling {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            // Exactly at the ceiling is fine if the data ends there.
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(io::Error::other(format!(
+                    "the data decompresses to more than {} bytes, the ceiling (--max-decompressed-bytes): stopped as a possible compression bomb; raise the ceiling to read further",
+                    self.ceiling
+                ))),
+            };
+        }
+        let n = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let got = self.inner.read(&mut buf[..n])?;
+        self.left -= got as u64;
+        Ok(got)
+    }
+}
+
+/// Puts a decompressed stream under `ceiling`; an uncompressed one is left as it is (its size
+/// is the file's own).
+pub(crate) fn under_ceiling(
+    stream: Box<dyn Read + Send>,
+    layers: &[Compression],
+    ceiling: u64,
+) -> Box<dyn Read + Send> {
+    if layers.is_empty() {
+        stream
+    } else {
+        Box::new(Ceiling {
+            inner: stream,
+            left: ceiling,
+            ceiling,
+        })
+    }
+}
+
 /// Sniffs `raw`, undoes compression layers, and checks that what remains starts like a capture.
 pub(crate) fn open_stream(
     raw: Box<dyn Read + Send>,
@@ -340,5 +394,37 @@ mod tests {
                 CaptureError::Io { .. } | CaptureError::NotACapture { .. }
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod ceiling_tests {
+    use super::*;
+
+    #[test]
+    fn the_ceiling_stops_at_its_byte_count_and_names_itself() {
+        let data = vec![7u8; 1000];
+        let mut r = under_ceiling(
+            Box::new(Cursor::new(data.clone())),
+            &[Compression::Gzip],
+            600,
+        );
+        let mut out = Vec::new();
+        let err = r.read_to_end(&mut out).unwrap_err();
+        assert_eq!(out.len(), 600);
+        assert!(err.to_string().contains("more than 600 bytes"), "{err}");
+        // Exactly at the ceiling, or uncompressed, reads everything.
+        let mut exact = under_ceiling(
+            Box::new(Cursor::new(data.clone())),
+            &[Compression::Xz],
+            1000,
+        );
+        let mut all = Vec::new();
+        exact.read_to_end(&mut all).unwrap();
+        assert_eq!(all.len(), 1000);
+        let mut plain = under_ceiling(Box::new(Cursor::new(data)), &[], 10);
+        let mut all = Vec::new();
+        plain.read_to_end(&mut all).unwrap();
+        assert_eq!(all.len(), 1000);
     }
 }

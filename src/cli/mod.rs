@@ -70,6 +70,10 @@ pub struct LimitArgs {
     /// Most DNS queries waiting for responses at once.
     #[arg(long, value_name = "N", default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_pending_dns: u64,
+    /// Most bytes a compressed capture may decompress to (default 256 GiB); past it the
+    /// capture is reported as partly read, as a possible compression bomb.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::capture::DEFAULT_MAX_DECOMPRESSED, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_decompressed_bytes: u64,
 }
 
 impl LimitArgs {
@@ -81,6 +85,7 @@ impl LimitArgs {
         l.stream.prefix_bytes = self.reassembly_bytes;
         l.stream.out_of_order_bytes = self.reassembly_bytes;
         l.dns.max_pending = usize::try_from(self.max_pending_dns).unwrap_or(usize::MAX);
+        l.max_decompressed = self.max_decompressed_bytes;
         l
     }
 }
