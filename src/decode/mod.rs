@@ -148,20 +148,13 @@ pub fn ip(bytes: &[u8]) -> Result<(IpPacket<'_>, Option<DecodeError>), DecodeErr
         }
         LaxIpSlice::Ipv6(v6) => {
             let h = v6.header();
-            let mut fragment = None;
-            for ext in v6.extensions().clone().into_iter() {
-                if let etherparse::Ipv6ExtensionSlice::Fragment(f) = ext {
-                    let offset = u32::from(f.fragment_offset().value()) * 8;
-                    let more = f.more_fragments();
-                    if offset != 0 || more {
-                        fragment = Some(FragmentInfo {
-                            id: f.identification(),
-                            offset,
-                            more,
-                        });
-                    }
-                }
-            }
+            // Walked by hand, with every length checked: etherparse 0.21's extension iterator
+            // trusts lengths that lax slicing of a damaged packet has not checked, and reads
+            // past the slice (found by tests/robustness.rs).
+            let fragment = ipv6_fragment(
+                v6.extensions().first_header().map(|n| n.0),
+                v6.extensions().slice(),
+            );
             let ext_len = v6.extensions().slice().len() as u32;
             IpHeader {
                 version: IpVersion::V6,
@@ -188,6 +181,39 @@ pub fn ip(bytes: &[u8]) -> Result<(IpPacket<'_>, Option<DecodeError>), DecodeErr
         },
         ext_err,
     ))
+}
+
+/// The fragment header among IPv6 extension headers (`first` names the first header of
+/// `data`), when the packet is a fragment; `None` for an unfragmented packet or a chain that is
+/// cut short or not understood.
+fn ipv6_fragment(first: Option<u8>, mut data: &[u8]) -> Option<FragmentInfo> {
+    let mut next = first?;
+    loop {
+        let (len, header) = match next {
+            // Hop-by-hop options, routing, destination options: 8-octet units after the first.
+            0 | 43 | 60 => (usize::from(*data.get(1)?) * 8 + 8, next),
+            // Fragment: always 8 octets.
+            44 => (8, next),
+            // Authentication header: 4-octet units, plus two.
+            51 => (usize::from(*data.get(1)?) * 4 + 8, next),
+            _ => return None,
+        };
+        let this = data.get(..len)?;
+        if header == 44 {
+            let field = u16::from_be_bytes([this[2], this[3]]);
+            let offset = u32::from(field >> 3) * 8;
+            let more = field & 1 == 1;
+            if offset != 0 || more {
+                return Some(FragmentInfo {
+                    id: u32::from_be_bytes([this[4], this[5], this[6], this[7]]),
+                    offset,
+                    more,
+                });
+            }
+        }
+        next = this[0];
+        data = &data[len..];
+    }
 }
 
 /// The payload length the sender meant. When the capture holds the whole packet etherparse has
