@@ -616,31 +616,11 @@ pub fn capture_names(
     inputs: &[crate::capture::InputSource],
 ) -> Result<Vec<String>, String> {
     use crate::capture::InputSource;
-    let dirs: Vec<&Path> = args
-        .iter()
-        .map(Path::new)
-        .filter(|p| p.as_os_str() != "-" && p.is_dir())
-        .collect();
+    let dirs = InputSource::dir_args(args);
     let mut names = Vec::with_capacity(inputs.len());
     let mut seen = std::collections::BTreeSet::new();
     for input in inputs {
-        let name = match input {
-            InputSource::Path(p) => {
-                let below = dirs.iter().find_map(|d| p.strip_prefix(d).ok());
-                match below {
-                    Some(rel) => rel
-                        .components()
-                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                        .collect::<Vec<_>>()
-                        .join("/"),
-                    None => p
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| p.display().to_string()),
-                }
-            }
-            other => other.display_name(),
-        };
+        let name = input.name_below(&dirs);
         if !seen.insert(name.clone()) {
             return Err(format!(
                 "two captures would both be named {name} in the expectation: pass the directory that holds them instead of the files"

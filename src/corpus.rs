@@ -72,33 +72,14 @@ impl Shard {
     }
 }
 
-/// The name of a capture below the directory argument it was found in (`/`-separated), or
-/// its file name for a file argument; `-` for standard input.
-pub fn corpus_name(dirs: &[PathBuf], input: &InputSource) -> String {
-    match input {
-        InputSource::Path(p) => match dirs.iter().find_map(|d| p.strip_prefix(d).ok()) {
-            Some(rel) => rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/"),
-            None => p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| p.display().to_string()),
-        },
-        InputSource::Stdin => "-".into(),
-    }
-}
-
-/// [`corpus_name`] for every input; a name already taken gets `.2`, `.3`... after it.
+/// [`InputSource::name_below`] the directory arguments, for every input; a name already taken gets `.2`, `.3`... after it.
 pub fn corpus_names(args: &[String], inputs: &[InputSource]) -> Vec<String> {
-    let dirs = dir_args(args);
+    let dirs = InputSource::dir_args(args);
     let mut seen = BTreeMap::<String, usize>::new();
     inputs
         .iter()
         .map(|i| {
-            let base = match corpus_name(&dirs, i) {
+            let base = match i.name_below(&dirs) {
                 n if n == "-" => "stdin".to_string(),
                 n => n,
             };
@@ -110,14 +91,6 @@ pub fn corpus_names(args: &[String], inputs: &[InputSource]) -> Vec<String> {
                 format!("{base}.{n}")
             }
         })
-        .collect()
-}
-
-/// The arguments that are directories.
-pub fn dir_args(args: &[String]) -> Vec<PathBuf> {
-    args.iter()
-        .map(PathBuf::from)
-        .filter(|p| p.as_os_str() != "-" && p.is_dir())
         .collect()
 }
 
@@ -374,7 +347,7 @@ pub fn run(cfg: &RunConfig<'_>) -> Result<RunOutcome, RunError> {
                 .write(cfg.format, file.writer())
                 .map_err(io_at(&report_path))?;
             file.commit()?;
-            let mut capture = single.captures.into_iter().next().expect("one capture");
+            let capture = single.captures.into_iter().next().expect("one capture");
             let (sha256, size, mtime_ns) = facts.unwrap_or_default();
             let entry = entry_for(
                 &capture,
@@ -391,12 +364,7 @@ pub fn run(cfg: &RunConfig<'_>) -> Result<RunOutcome, RunError> {
                 write_line(&mut *j, &entry).map_err(io_at(&manifest_path))?;
                 j.flush().map_err(io_at(&manifest_path))?;
             }
-            let detail = if cfg.keep_details {
-                Some(capture)
-            } else {
-                capture.findings = Vec::new();
-                None
-            };
+            let detail = cfg.keep_details.then_some(capture);
             Ok((entry, detail))
         })
         .collect();

@@ -4,7 +4,9 @@
 //! a capture), and every finding in it still cites frames.
 //!
 //! The damage is drawn from a fixed seed per fixture, so a failure names the fixture and the
-//! mutation and reproduces exactly.
+//! mutation and reproduces exactly. A failure that aborts the process instead of panicking
+//! (a violated unsafe precondition in a dependency) cannot be caught and named here: run with
+//! `TAMPER_ROBUST_TRACE=1` to print each mutation before it is analyzed.
 
 mod common;
 

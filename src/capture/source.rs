@@ -63,6 +63,37 @@ impl InputSource {
     }
 }
 
+impl InputSource {
+    /// The name that does not depend on where a corpus lives: the path below the first of
+    /// `dirs` that holds the file (`/`-separated), or the file name for a file given on its
+    /// own; `-` for standard input.
+    pub fn name_below(&self, dirs: &[PathBuf]) -> String {
+        match self {
+            InputSource::Path(p) => match dirs.iter().find_map(|d| p.strip_prefix(d).ok()) {
+                Some(rel) => rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                None => p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| p.display().to_string()),
+            },
+            InputSource::Stdin => "-".into(),
+        }
+    }
+
+    /// The arguments of a command line that name directories (the roots for
+    /// [`name_below`](InputSource::name_below)).
+    pub fn dir_args(args: &[String]) -> Vec<PathBuf> {
+        args.iter()
+            .map(PathBuf::from)
+            .filter(|p| p.as_os_str() != "-" && p.is_dir())
+            .collect()
+    }
+}
+
 impl fmt::Display for InputSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.display_name())
