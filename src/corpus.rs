@@ -534,7 +534,8 @@ pub fn merge(
     dirs: &[PathBuf],
     out: &mut dyn Write,
 ) -> Result<BTreeMap<String, ManifestEntry>, MergeError> {
-    let mut all: Vec<(PathBuf, ManifestEntry)> = Vec::new();
+    // By capture name, so that a later directory's entry replaces an earlier one in O(log n).
+    let mut by_name: BTreeMap<String, (PathBuf, ManifestEntry)> = BTreeMap::new();
     for d in dirs {
         let m = read_manifests(d).map_err(|source| MergeError::Io {
             path: d.clone(),
@@ -543,11 +544,11 @@ pub fn merge(
         if m.is_empty() {
             return Err(MergeError::NoManifest(d.display().to_string()));
         }
-        for (_, e) in m {
-            all.retain(|(_, x)| x.capture != e.capture);
-            all.push((d.clone(), e));
+        for (name, e) in m {
+            by_name.insert(name, (d.clone(), e));
         }
     }
+    let mut all: Vec<(PathBuf, ManifestEntry)> = by_name.into_values().collect();
     if let Some((_, first)) = all.first() {
         if let Some((_, other)) = all
             .iter()
