@@ -201,6 +201,19 @@ impl CaptureReader {
         CaptureReader::from_stream(stream, layers, name)
     }
 
+    /// Like [`from_reader`](CaptureReader::from_reader), with a ceiling on the bytes
+    /// compressed data may decompress to, as [`open_with_ceiling`](CaptureReader::open_with_ceiling)
+    /// applies to files (the fuzz targets read in-memory inputs under a low ceiling).
+    pub fn from_reader_with_ceiling(
+        input: Box<dyn Read + Send>,
+        name: &str,
+        max_decompressed: u64,
+    ) -> Result<CaptureReader, CaptureError> {
+        let (stream, layers) = super::source::open_stream(input, name)?;
+        let stream = super::source::under_ceiling(stream, &layers, max_decompressed);
+        CaptureReader::from_stream(stream, layers, name)
+    }
+
     fn from_stream(
         input: Box<dyn Read + Send>,
         compression: Vec<Compression>,
@@ -1281,5 +1294,33 @@ mod tests {
         assert!(Resolution::from_tsresol(0x80 | 64).is_none());
         let ps = Resolution::from_tsresol(12).unwrap();
         assert_eq!(ps.to_nanos(1_000_000_000_123_456, 0), 1_000_000_000_123);
+    }
+
+    #[test]
+    fn an_in_memory_reader_stops_at_its_decompression_ceiling() {
+        use std::io::Write;
+        let mut b = pcap_header(true, 0xa1b2c3d4, 1);
+        for i in 0..100 {
+            b.extend(pcap_record(true, 100 + i, 0, &[0u8; 100], 100));
+        }
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&b).unwrap();
+        let gz = e.finish().unwrap();
+        // 24 + 116 * 100 bytes decompressed; a 2,000-byte ceiling lets 17 records through.
+        let mut r =
+            CaptureReader::from_reader_with_ceiling(Box::new(Cursor::new(gz.clone())), "t", 2000)
+                .unwrap();
+        let mut d = Diagnostics::default();
+        let frames = collect(&mut r, &mut d);
+        assert_eq!(frames.len(), 17);
+        match r.end_state() {
+            Some(ReadEnd::ReadError { detail, .. }) => {
+                assert!(detail.contains("more than 2000 bytes"), "{detail}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut r = CaptureReader::from_reader(Box::new(Cursor::new(gz)), "t").unwrap();
+        assert_eq!(collect(&mut r, &mut d).len(), 100);
+        assert_eq!(r.end_state(), Some(&ReadEnd::Complete));
     }
 }
