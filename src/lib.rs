@@ -29,6 +29,7 @@ pub mod diag;
 pub mod finding;
 pub mod flow;
 pub mod ids;
+pub mod inspect;
 pub mod pipeline;
 pub mod proto;
 pub mod report;

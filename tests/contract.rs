@@ -299,8 +299,17 @@ fn csv_has_one_row_per_finding() {
     assert_eq!(headers.get(2), Some("class"));
     let rows: Vec<_> = r.records().map(|x| x.unwrap()).collect();
     assert_eq!(rows.len(), report.findings().count());
+    let evidence = headers
+        .iter()
+        .position(|h| h == "evidence_json")
+        .expect("evidence_json column");
+    assert_eq!(
+        evidence,
+        headers.len() - 1,
+        "evidence_json stays the last column"
+    );
     for row in &rows {
-        let ev: Value = serde_json::from_str(row.get(15).unwrap()).unwrap();
+        let ev: Value = serde_json::from_str(row.get(evidence).unwrap()).unwrap();
         assert!(ev.as_array().is_some_and(|a| !a.is_empty()));
         assert!(row
             .get(9)

@@ -32,12 +32,19 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "report", "time",
         ],
     ),
+    (
+        "inspect",
+        &[
+            "capture", "decode", "diag", "flow", "ids", "pipeline", "proto", "report",
+        ],
+    ),
     ("compare", &["capture", "report"]),
     ("corpus", &["capture", "diag", "pipeline", "report"]),
     (
         "cli",
         &[
-            "capture", "compare", "corpus", "diag", "pipeline", "report", "time",
+            "capture", "compare", "corpus", "decode", "diag", "finding", "flow", "ids", "inspect",
+            "pipeline", "report", "time",
         ],
     ),
     // synth::quic seals QUIC Initials with the decoder's Initial key derivation and

@@ -5,7 +5,11 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+mod evidence;
+
+pub use evidence::{render_explain, ExplainArgs, ExtractArgs};
 
 use crate::capture::InputSource;
 use crate::compare;
@@ -48,6 +52,32 @@ pub enum Command {
     Diff(DiffArgs),
     /// Combine the output directories of sharded `analyze -o DIR` runs into one report.
     Merge(MergeArgs),
+    /// Show a flow's packets as readable lines (frame, time, direction, flags, relative
+    /// sequence numbers, TTL, IP ID, window, length, notes), the findings' packets marked.
+    Explain(ExplainArgs),
+    /// Carve the packets of a finding or flow into a small pcapng or pcap for Wireshark.
+    Extract(ExtractArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a directory.
+    Man(ManArgs),
+}
+
+/// `tamper completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `tamper man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write tamper.1 and tamper-COMMAND.1 for every command into this directory instead of
+    /// printing tamper.1.
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Limits shared by the subcommands.
@@ -262,6 +292,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(c) => check(c),
         Command::Diff(d) => diff(d),
         Command::Merge(m) => merge(m),
+        Command::Explain(e) => evidence::explain(e),
+        Command::Extract(e) => evidence::extract(e),
+        Command::Completions(c) => completions(c),
+        Command::Man(m) => man(m),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -626,6 +660,55 @@ fn merge(args: MergeArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+fn completions(args: CompletionsArgs) -> anyhow::Result<u8> {
+    let mut cmd = Cli::command();
+    let stdout = io::stdout();
+    let mut lock = stdout.lock();
+    clap_complete::generate(args.shell, &mut cmd, "tamper", &mut lock);
+    lock.flush()?;
+    Ok(EXIT_OK)
+}
+
+/// The manual pages: `tamper.1`, then `tamper-COMMAND.1` for every command, as (file name,
+/// roff text).
+pub fn man_pages() -> io::Result<Vec<(String, Vec<u8>)>> {
+    let cmd = Cli::command();
+    let mut pages = Vec::new();
+    let mut top = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut top)?;
+    pages.push(("tamper.1".to_string(), top));
+    for sub in cmd.get_subcommands() {
+        let name = format!("tamper-{}", sub.get_name());
+        let sub = sub.clone().name(name.clone());
+        let mut page = Vec::new();
+        clap_mangen::Man::new(sub).render(&mut page)?;
+        pages.push((format!("{name}.1"), page));
+    }
+    Ok(pages)
+}
+
+fn man(args: ManArgs) -> anyhow::Result<u8> {
+    let pages = man_pages()?;
+    match &args.dir {
+        None => {
+            let stdout = io::stdout();
+            let mut lock = stdout.lock();
+            if let Some((_, top)) = pages.first() {
+                lock.write_all(top)?;
+            }
+            lock.flush()?;
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+            for (name, page) in &pages {
+                write_atomic(&dir.join(name), true, |w| w.write_all(page))?;
+            }
+        }
+    }
+    Ok(EXIT_OK)
 }
 
 fn write_atomic(
