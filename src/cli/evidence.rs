@@ -57,8 +57,9 @@ pub struct ExtractArgs {
     #[arg(long, value_name = "ID")]
     pub flow: Vec<FlowId>,
     /// Also carve the linked flows: the flows of frames the finding cites, the other flows
-    /// to the same server (the baselines a finding is judged against), and the DNS lookups
-    /// whose answers named the server.
+    /// to the same server (the baselines a finding is judged against), the DNS lookups
+    /// whose answers named the server, and the capture's last frame (silence is evidence
+    /// only while the capture was running).
     #[arg(long)]
     pub context: bool,
     /// Where to write the extract (a file, or `-` for standard output).
@@ -445,6 +446,18 @@ pub(super) fn extract(args: ExtractArgs) -> anyhow::Result<u8> {
         );
     }
     let mut frames: BTreeSet<FrameNumber> = cited.clone();
+    if args.context {
+        // The capture's last frame shows how long it went on: silence after a request is
+        // evidence only while the capture was still running.
+        if let Some(last) = collected
+            .report
+            .summary
+            .as_ref()
+            .and_then(|s| FrameNumber::new(s.frames))
+        {
+            frames.insert(last);
+        }
+    }
     for f in collected
         .flows
         .values()
