@@ -1,19 +1,28 @@
 //! The report model (captures, findings, flows, diagnostics) and its writers (JSON Lines, CSV,
-//! Markdown); writers are pure functions of a finished, sorted report and compute nothing a
-//! detector should.
+//! Markdown, HTML); writers are pure functions of a finished, sorted report (and, for HTML, of
+//! the pictures given with it) and compute nothing a detector should.
 
 mod csv_out;
+mod html;
 mod jsonl;
 mod markdown;
 mod output;
 #[cfg(feature = "parquet")]
 mod parquet_out;
+pub mod pictures;
+#[cfg(test)]
+mod snapshot;
+pub mod svg;
 
 use std::io;
 
 use serde::Serialize;
 
+pub use html::CONTENT_SECURITY_POLICY;
 pub use output::{AtomicFile, OutputError, OutputTarget};
+pub use pictures::{
+    DnsEvent, DnsTimeline, Ladder, LadderPacket, Picture, Pictures, SeriesLine, SeriesPlot,
+};
 
 use crate::capture::{CaptureFormat, Compression, InterfaceInfo, ReadEnd};
 use crate::diag::DiagnosticSummary;
@@ -31,6 +40,8 @@ pub enum ReportFormat {
     Csv,
     /// Markdown: a readable summary per capture.
     Markdown,
+    /// HTML: one self-contained offline page (no scripts, nothing fetched).
+    Html,
     /// Parquet: a findings table (and a flows table with `--flows`), for DuckDB or Spark.
     #[cfg(feature = "parquet")]
     Parquet,
@@ -43,6 +54,7 @@ impl ReportFormat {
             ReportFormat::Jsonl => "jsonl",
             ReportFormat::Csv => "csv",
             ReportFormat::Markdown => "md",
+            ReportFormat::Html => "html",
             #[cfg(feature = "parquet")]
             ReportFormat::Parquet => "parquet",
         }
@@ -291,17 +303,27 @@ impl Report {
             ReportFormat::Jsonl => jsonl::write_findings(self, out),
             ReportFormat::Csv => csv_out::write_findings(self, out),
             ReportFormat::Markdown => markdown::write(self, out),
+            ReportFormat::Html => html::write(self, &Pictures::default(), out),
             #[cfg(feature = "parquet")]
             ReportFormat::Parquet => parquet_out::write_findings(self, out),
         }
     }
 
-    /// Writes the flow list: CSV for CSV and Markdown reports, a Parquet table for Parquet
-    /// reports, JSON Lines otherwise.
+    /// Writes the HTML page with pictures (looked up by finding id in `pictures.by_finding`;
+    /// a finding without an entry gets none). [`Report::write`] with [`ReportFormat::Html`]
+    /// writes the same page without pictures.
+    pub fn write_html(&self, pictures: &Pictures, out: &mut dyn io::Write) -> io::Result<()> {
+        html::write(self, pictures, out)
+    }
+
+    /// Writes the flow list: CSV for CSV, Markdown and HTML reports, a Parquet table for
+    /// Parquet reports, JSON Lines otherwise.
     pub fn write_flows(&self, format: ReportFormat, out: &mut dyn io::Write) -> io::Result<()> {
         match format {
             ReportFormat::Jsonl => jsonl::write_flows(self, out),
-            ReportFormat::Csv | ReportFormat::Markdown => csv_out::write_flows(self, out),
+            ReportFormat::Csv | ReportFormat::Markdown | ReportFormat::Html => {
+                csv_out::write_flows(self, out)
+            }
             #[cfg(feature = "parquet")]
             ReportFormat::Parquet => parquet_out::write_flows(self, out),
         }
