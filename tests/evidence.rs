@@ -294,3 +294,88 @@ fn flow_filters_name_both_ends() {
         }
     }
 }
+
+#[test]
+fn report_pictures_show_each_class_with_the_suspect_packets_marked() {
+    use tamper::report::pictures::Picture;
+    let path = common::fixtures_dir().join("sample/incident.pcapng");
+    let input = tamper::capture::InputSource::Path(path);
+    let options = tamper::pipeline::Options::default();
+    let report = tamper::report::Report::new(vec![tamper::pipeline::analyze_input(
+        &input, &options, None,
+    )]);
+    let capture = &report.captures[0];
+    assert_eq!(capture.findings.len(), 8);
+    let pictures =
+        tamper::inspect::pictures::pictures_for(&input, &options, capture).expect("pictures");
+    for f in &capture.findings {
+        assert!(!pictures.of(&f.id).is_empty(), "{} has no picture", f.id);
+    }
+    let kind_of = |id: &str| {
+        capture
+            .findings
+            .iter()
+            .find(|f| f.id == id)
+            .unwrap()
+            .kind
+            .as_str()
+    };
+    // F1: the DNS race as a timeline, the forged answer (frame 8) marked, the real one not.
+    assert_eq!(kind_of("F1"), "dns_answer_race");
+    let Picture::DnsTimeline(t) = &pictures.of("F1")[0] else {
+        panic!("F1: {:?}", pictures.of("F1"))
+    };
+    assert_eq!(t.question, "www.blocked-site.com A");
+    let marked: Vec<u64> = t
+        .events
+        .iter()
+        .filter(|e| e.marked)
+        .map(|e| e.frame)
+        .collect();
+    assert_eq!(marked, vec![8], "{t:?}");
+    assert!(t
+        .events
+        .iter()
+        .any(|e| e.frame == 10 && e.answers.contains("93.184.215.14")));
+    // F3: the ladder marks the three forged RSTs, not the server's own packets it cites.
+    assert_eq!(kind_of("F3"), "tcp_rst_injected");
+    let Picture::Ladder(l) = &pictures.of("F3")[0] else {
+        panic!("F3: {:?}", pictures.of("F3"))
+    };
+    let marked: Vec<u64> = l
+        .packets
+        .iter()
+        .filter(|p| p.marked)
+        .map(|p| p.frame)
+        .collect();
+    assert_eq!(marked, vec![16, 17, 18]);
+    assert!(l
+        .baseline
+        .iter()
+        .any(|(k, v)| k == "server TTL (other packets)" && v == "52"));
+    let synack = l.packets.iter().find(|p| p.frame == 13).expect("SYN-ACK");
+    assert!(synack.note.contains("reference"), "{synack:?}");
+    // F7: policing, with the estimated rate and the losses.
+    assert_eq!(kind_of("F7"), "tcp_policing");
+    let Picture::Series(s) = &pictures.of("F7")[0] else {
+        panic!("F7: {:?}", pictures.of("F7"))
+    };
+    assert!(
+        s.rate_kbps.is_some_and(|r| (r - 1919.0).abs() < 1.0),
+        "{:?}",
+        s.rate_kbps
+    );
+    assert!(s.losses_s.len() >= 10, "{:?}", s.losses_s);
+    assert!(s.lines[0].points.iter().any(|(_, k)| *k > 1000.0));
+    // F8: the freeze plateau.
+    assert_eq!(kind_of("F8"), "transfer_freeze");
+    let Picture::Series(s) = &pictures.of("F8")[0] else {
+        panic!("F8: {:?}", pictures.of("F8"))
+    };
+    let (start, end, bytes) = s.plateau.expect("plateau");
+    assert!(
+        end - start > 25.0 && (bytes - 15622.0).abs() < 1.0,
+        "{:?}",
+        s.plateau
+    );
+}

@@ -35,7 +35,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "inspect",
         &[
-            "capture", "decode", "diag", "flow", "ids", "pipeline", "proto", "report",
+            "capture", "decode", "diag", "finding", "flow", "ids", "pipeline", "proto", "report",
+            "time",
         ],
     ),
     ("compare", &["capture", "report"]),

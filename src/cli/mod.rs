@@ -392,14 +392,21 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     }
     let report = pool(args.threads)?.install(|| pipeline::analyze_all(&inputs, &options));
     let found = report.findings().count();
+    let pictures = (args.format == ReportFormat::Html)
+        .then(|| {
+            pool(args.threads).map(|p| p.install(|| report_pictures(&report, &inputs, &options)))
+        })
+        .transpose()?;
     match &target {
         OutputTarget::Stdout => {
             let stdout = io::stdout();
             let mut lock = stdout.lock();
-            report.write(args.format, &mut lock)?;
+            write_report(&report, args.format, pictures.as_ref(), &mut lock)?;
             lock.flush()?;
         }
-        OutputTarget::File(p) => write_atomic(p, args.force, |w| report.write(args.format, w))?,
+        OutputTarget::File(p) => write_atomic(p, args.force, |w| {
+            write_report(&report, args.format, pictures.as_ref(), w)
+        })?,
         OutputTarget::Dir(_) => unreachable!("directory outputs are corpus runs"),
     }
     if let Some(p) = &args.flows {
@@ -422,6 +429,58 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+/// Pictures for the findings of every capture read from a file (a second pass over each such
+/// capture; standard input cannot be read again).
+fn report_pictures(
+    report: &Report,
+    inputs: &[InputSource],
+    options: &Options,
+) -> crate::report::pictures::Pictures {
+    use rayon::prelude::*;
+    let parts: Vec<(crate::report::pictures::Pictures, Option<String>)> = report
+        .captures
+        .par_iter()
+        .zip(inputs.par_iter())
+        .map(|(c, input)| {
+            if c.findings.is_empty() {
+                return (Default::default(), None);
+            }
+            if *input == InputSource::Stdin {
+                return (
+                    Default::default(),
+                    Some("no pictures for standard input: it cannot be read a second time; give the capture as a file".to_string()),
+                );
+            }
+            match crate::inspect::pictures::pictures_for(input, options, c) {
+                Ok(p) => (p, None),
+                Err(e) => (Default::default(), Some(format!("no pictures for {}: {e}", c.name))),
+            }
+        })
+        .collect();
+    let mut all = crate::report::pictures::Pictures::default();
+    let mut notes = Vec::new();
+    for (p, note) in parts {
+        all.by_finding.extend(p.by_finding);
+        notes.extend(note);
+    }
+    if !notes.is_empty() {
+        all.note = Some(notes.join("; "));
+    }
+    all
+}
+
+fn write_report(
+    report: &Report,
+    format: ReportFormat,
+    pictures: Option<&crate::report::pictures::Pictures>,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    match (format, pictures) {
+        (ReportFormat::Html, Some(p)) => report.write_html(p, w),
+        _ => report.write(format, w),
+    }
 }
 
 fn flows(args: FlowsArgs) -> anyhow::Result<u8> {

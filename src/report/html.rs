@@ -506,6 +506,16 @@ fn finding(s: &mut String, f: &Finding, pictures: &[Picture]) {
             ),
         );
     }
+    if !f.wireshark_flow_filter.is_empty() {
+        kv(
+            s,
+            "Wireshark flow filter",
+            &format!(
+                "<code class=\"filter\">{}</code>",
+                escape(&f.wireshark_flow_filter)
+            ),
+        );
+    }
     kv(
         s,
         "Detector",

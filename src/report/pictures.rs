@@ -93,7 +93,8 @@ pub struct LadderPacket {
     pub ip_id: Option<u32>,
     /// Short extra text (may be empty).
     pub note: String,
-    /// Cited by the finding as forged or suspect: drawn in a distinct colour and dashed.
+    /// Held against by the finding (forged, injected or out of line): drawn in a distinct
+    /// colour and dashed. Cited baseline and trigger packets are not marked.
     pub marked: bool,
 }
 

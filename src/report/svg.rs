@@ -574,7 +574,7 @@ pub fn ladder(l: &Ladder) -> String {
         let list: Vec<String> = marked.iter().take(20).map(|f| f.to_string()).collect();
         let _ = write!(
             desc,
-            "; cited by the finding: frame{} {}{}",
+            "; suspect (forged or out of line): frame{} {}{}",
             if marked.len() == 1 { "" } else { "s" },
             list.join(", "),
             if marked.len() > 20 { ", …" } else { "" }
@@ -732,7 +732,7 @@ pub fn ladder(l: &Ladder) -> String {
     s.text(
         x + 42.0,
         legend_y + 4.0,
-        "cited by the finding",
+        "suspect (forged or out of line)",
         &sans(11.0, "start", MARK, "font-weight=\"600\""),
     );
     s.finish()
@@ -767,7 +767,7 @@ fn ladder_packet(s: &mut Svg, p: &LadderPacket, y: f64, xs: [f64; 4], slope: f64
         let _ = write!(tip, " ({})", p.note);
     }
     if p.marked {
-        tip.push_str(" [cited by the finding]");
+        tip.push_str(" [suspect (forged or out of line)]");
     }
     s.group_start(&tip);
     s.text(
@@ -1341,7 +1341,11 @@ pub fn dns_timeline(d: &DnsTimeline) -> String {
         if responses == 1 { "" } else { "s" }
     );
     if !marked.is_empty() {
-        let _ = write!(desc, "; cited by the finding: frames {}", marked.join(", "));
+        let _ = write!(
+            desc,
+            "; suspect (forged or out of line): frames {}",
+            marked.join(", ")
+        );
     }
     desc.push('.');
     let mut s = Svg::new(W, h, &title, &desc);
@@ -1410,7 +1414,7 @@ pub fn dns_timeline(d: &DnsTimeline) -> String {
             let _ = write!(tip, ": {}", e.answers);
         }
         if e.marked {
-            tip.push_str(" [cited by the finding]");
+            tip.push_str(" [suspect (forged or out of line)]");
         }
         s.group_start(&tip);
         if e.marked {
@@ -1542,7 +1546,7 @@ pub fn dns_timeline(d: &DnsTimeline) -> String {
     s.text(
         x + 16.0,
         legend_y + 4.0,
-        "cited by the finding",
+        "suspect (forged or out of line)",
         &sans(11.0, "start", MARK, "font-weight=\"600\""),
     );
     s.finish()
@@ -1929,7 +1933,7 @@ pub(super) mod tests {
         assert_eq!(ladder(&example_ladder()), ladder(&example_ladder()));
         assert_eq!(series(&example_series()), series(&example_series()));
         let l = ladder(&example_ladder());
-        assert!(l.contains("cited by the finding"));
+        assert!(l.contains("suspect (forged or out of line)"));
         assert!(l.contains("stroke-dasharray=\"7 4\""));
         assert!(l.contains("TTL 96 · IP ID 15407"));
         assert!(l.contains("… 2 later packets of the flow not shown"));

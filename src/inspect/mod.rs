@@ -8,6 +8,8 @@
 //! flow, [`MAX_PACKETS_TOTAL`] over all of them and [`MAX_DNS_CONTEXT_PACKETS`] for DNS
 //! context; packets past a cap are counted in [`FlowPackets::omitted`].
 
+pub mod pictures;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 use std::net::IpAddr;
