@@ -356,7 +356,15 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     if args.resume || args.shard.is_some() {
         anyhow::bail!("--resume and --shard need a directory output (-o DIR/)");
     }
-    let report = pool(args.threads)?.install(|| pipeline::analyze_all(&inputs, &options));
+    let report = pool(args.threads)?.install(|| {
+        let mut report = pipeline::analyze_all(&inputs, &options);
+        // The write-up names each input file by size and SHA-256. Only Markdown shows them,
+        // so other formats do not pay for reading every file a second time.
+        if args.format == ReportFormat::Markdown {
+            add_source_facts(&mut report, &inputs);
+        }
+        report
+    });
     let found = report.findings().count();
     match &target {
         OutputTarget::Stdout => {
@@ -388,6 +396,22 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+/// Fills in the size and SHA-256 of every input file (in parallel on the current pool);
+/// standard input is not hashed, and a file that cannot be read again is left without them.
+fn add_source_facts(report: &mut Report, inputs: &[InputSource]) {
+    use rayon::prelude::*;
+    let facts: Vec<_> = inputs
+        .par_iter()
+        .map(|i| match i {
+            InputSource::Path(p) => crate::corpus::source_facts(p).ok(),
+            InputSource::Stdin => None,
+        })
+        .collect();
+    for (c, f) in report.captures.iter_mut().zip(facts) {
+        c.source = f;
+    }
 }
 
 fn flows(args: FlowsArgs) -> anyhow::Result<u8> {
