@@ -17,8 +17,8 @@ use crate::detect::{self, DetectConfig, Detector, FlowView};
 use crate::diag::{DiagnosticKind, Diagnostics};
 use crate::finding::FindingSink;
 use crate::flow::{
-    Endpoint, Flow, FlowEnd, FlowKey, FlowLimits, FlowRecord, FlowTable, L4Proto, Lookup,
-    PacketRecord, RoleHint,
+    Endpoint, Flow, FlowEnd, FlowKey, FlowLimits, FlowRecord, FlowTable, HandshakeSide, L4Proto,
+    Lookup, PacketRecord, RoleHint, VantageCounter,
 };
 use crate::ids::{Direction, FlowId, FrameNumber};
 use crate::proto::app::{AppItem, AppItemKind, TcpApps};
@@ -272,6 +272,7 @@ struct Analyzer<'t> {
     packets: PacketCounts,
     flow_counts: FlowCounts,
     flow_summaries: Vec<FlowSummary>,
+    vantage: VantageCounter,
     events: Vec<ProtoEvent>,
     items: Vec<AppItem>,
     now: Timestamp,
@@ -306,6 +307,7 @@ impl<'t> Analyzer<'t> {
             packets: PacketCounts::default(),
             flow_counts: FlowCounts::default(),
             flow_summaries: Vec::new(),
+            vantage: VantageCounter::new(),
             events: Vec::new(),
             items: Vec::new(),
             now: Timestamp::EPOCH,
@@ -1249,6 +1251,15 @@ impl<'t> Analyzer<'t> {
         for d in self.detectors.iter_mut() {
             d.on_flow_end(&view, &mut self.sink);
         }
+        let handshake = match &flow.state {
+            Conn::Tcp(t) => t.tcp.handshake.vantage.map(|v| match v {
+                crate::proto::tcp::Vantage::Client => HandshakeSide::Client,
+                crate::proto::tcp::Vantage::Server => HandshakeSide::Server,
+                crate::proto::tcp::Vantage::Middle => HandshakeSide::Middle,
+            }),
+            Conn::Udp(_) => None,
+        };
+        self.vantage.add(&flow.record, handshake);
         if self.collect_flows {
             self.flow_summaries.push(summarize(&self.name, &flow));
         }
@@ -1272,14 +1283,7 @@ impl<'t> Analyzer<'t> {
             ..self.flow_counts
         };
         summary.packets = self.packets;
-        summary.limits = LimitsUsed {
-            max_flows: self.limits.flows.max_flows as u64,
-            flow_timeout_secs: (self.limits.flows.idle_timeout.as_nanos() / 1_000_000_000) as u64,
-            reassembly_bytes: u64::from(self.limits.stream.prefix_bytes),
-            reassembly_memory: self.limits.reassembly_memory as u64,
-            max_pending_dns: self.limits.dns.max_pending as u64,
-            max_fragments_in_flight: self.limits.defrag.max_datagrams as u64,
-        };
+        summary.limits = limits_used(&self.limits);
         let status = match &read_end {
             ReadEnd::Complete => CaptureStatus::Complete,
             ReadEnd::Truncated { detail, .. }
@@ -1301,7 +1305,21 @@ impl<'t> Analyzer<'t> {
             findings: self.sink.into_sorted(),
             flows,
             diagnostics: self.diags.into_summaries(),
+            source: None,
+            vantage: Some(self.vantage.finish()),
         }
+    }
+}
+
+/// The limits as reports record them.
+pub fn limits_used(limits: &Limits) -> LimitsUsed {
+    LimitsUsed {
+        max_flows: limits.flows.max_flows as u64,
+        flow_timeout_secs: (limits.flows.idle_timeout.as_nanos() / 1_000_000_000) as u64,
+        reassembly_bytes: u64::from(limits.stream.prefix_bytes),
+        reassembly_memory: limits.reassembly_memory as u64,
+        max_pending_dns: limits.dns.max_pending as u64,
+        max_fragments_in_flight: limits.defrag.max_datagrams as u64,
     }
 }
 

@@ -328,14 +328,28 @@ fn markdown_lists_findings_and_diagnostics() {
     let mut out = Vec::new();
     report.write(ReportFormat::Markdown, &mut out).unwrap();
     let md = String::from_utf8(out).unwrap();
-    assert!(md.starts_with("# tamper report"));
+    assert!(md.starts_with("# tamper report: 2 captures"));
     assert!(
-        md.contains("#### F1-1 · blockpage / contract_probe · low confidence"),
+        md.contains("#### F1-1 · contract_probe · low confidence"),
         "{md}"
     );
+    assert!(md.contains("### blockpage: "));
     assert!(md.contains("`frame.number in {"));
     assert!(md.contains("**partly read**"));
-    assert!(md.contains("| error | capture_truncated | 1 |"));
+    assert!(md.contains("**The capture was only partly read**"));
+    assert!(md.contains("- `capture_truncated` (error, once"), "{md}");
+    // Every evidence type has a row (the probe emits all of them).
+    for what in [
+        "| packet: ",
+        "| payload: ",
+        "| ip_ttl |",
+        "| fingerprint probe.fp |",
+        "| goodput |",
+        "| response_after_request |",
+        "| note |",
+    ] {
+        assert!(md.contains(what), "no evidence row {what}");
+    }
     // Table cells are escaped.
     assert!(!md.contains("403 Forbidden\r\n"));
 }

@@ -390,7 +390,15 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     if args.resume || args.shard.is_some() {
         anyhow::bail!("--resume and --shard need a directory output (-o DIR/)");
     }
-    let report = pool(args.threads)?.install(|| pipeline::analyze_all(&inputs, &options));
+    let report = pool(args.threads)?.install(|| {
+        let mut report = pipeline::analyze_all(&inputs, &options);
+        // The write-up names each input file by size and SHA-256. Only Markdown and HTML
+        // show them, so other formats do not pay for reading every file a second time.
+        if matches!(args.format, ReportFormat::Markdown | ReportFormat::Html) {
+            add_source_facts(&mut report, &inputs);
+        }
+        report
+    });
     let found = report.findings().count();
     let pictures = (args.format == ReportFormat::Html)
         .then(|| {
@@ -480,6 +488,22 @@ fn write_report(
     match (format, pictures) {
         (ReportFormat::Html, Some(p)) => report.write_html(p, w),
         _ => report.write(format, w),
+    }
+}
+
+/// Fills in the size and SHA-256 of every input file (in parallel on the current pool);
+/// standard input is not hashed, and a file that cannot be read again is left without them.
+fn add_source_facts(report: &mut Report, inputs: &[InputSource]) {
+    use rayon::prelude::*;
+    let facts: Vec<_> = inputs
+        .par_iter()
+        .map(|i| match i {
+            InputSource::Path(p) => crate::corpus::source_facts(p).ok(),
+            InputSource::Stdin => None,
+        })
+        .collect();
+    for (c, f) in report.captures.iter_mut().zip(facts) {
+        c.source = f;
     }
 }
 

@@ -1168,6 +1168,8 @@ mod tests {
             summary: Some(summary.clone()),
             findings: vec![throttle, page, dns, rst],
             flows: vec![],
+            source: None,
+            vantage: None,
             diagnostics: vec![DiagnosticSummary {
                 kind: DiagnosticKind::PacketSnaplenCut,
                 severity: DiagnosticKind::PacketSnaplenCut.severity(),
@@ -1194,6 +1196,8 @@ mod tests {
             }),
             findings: vec![],
             flows: vec![],
+            source: None,
+            vantage: None,
             diagnostics: vec![DiagnosticSummary {
                 kind: DiagnosticKind::CaptureTruncated,
                 severity: DiagnosticKind::CaptureTruncated.severity(),

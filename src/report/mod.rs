@@ -27,7 +27,7 @@ pub use pictures::{
 use crate::capture::{CaptureFormat, Compression, InterfaceInfo, ReadEnd};
 use crate::diag::DiagnosticSummary;
 use crate::finding::Finding;
-use crate::flow::{FlowEnd, RoleBasis};
+use crate::flow::{FlowEnd, RoleBasis, Vantage};
 use crate::ids::{Endpoint, FlowId, L4Proto};
 use crate::time::Timestamp;
 
@@ -38,7 +38,8 @@ pub enum ReportFormat {
     Jsonl,
     /// CSV: one finding per row.
     Csv,
-    /// Markdown: a readable summary per capture.
+    /// Markdown: an incident write-up (what was captured, found and not found, what limits
+    /// the conclusions, how to reproduce) to paste into a report.
     Markdown,
     /// HTML: one self-contained offline page (no scripts, nothing fetched).
     Html,
@@ -127,6 +128,19 @@ pub struct LimitsUsed {
     pub max_pending_dns: u64,
     /// Fragmented datagrams in flight.
     pub max_fragments_in_flight: u64,
+}
+
+impl LimitsUsed {
+    /// The limits of a run with no limit option given (the pipeline's and the command line's
+    /// defaults; tests keep the three in step).
+    pub const DEFAULT: LimitsUsed = LimitsUsed {
+        max_flows: 1_000_000,
+        flow_timeout_secs: 3600,
+        reassembly_bytes: 16_384,
+        reassembly_memory: 512 * 1024 * 1024,
+        max_pending_dns: 65_536,
+        max_fragments_in_flight: 4096,
+    };
 }
 
 /// What was read from one capture.
@@ -223,6 +237,15 @@ impl FlowSummary {
     }
 }
 
+/// The input file as given on the command line: the bytes on disk, compressed or not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SourceFacts {
+    /// File size in bytes.
+    pub size: u64,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub sha256: String,
+}
+
 /// Everything reported about one capture.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CaptureReport {
@@ -240,6 +263,14 @@ pub struct CaptureReport {
     pub flows: Vec<FlowSummary>,
     /// Diagnostics, worst first.
     pub diagnostics: Vec<DiagnosticSummary>,
+    /// Size and SHA-256 of the input file, when it was hashed (Markdown reports and
+    /// directory outputs of files; never standard input). Written only in Markdown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceFacts>,
+    /// Where the capture was taken and whether both directions are in it, inferred from its
+    /// flows (absent when the input could not be opened). Written only in Markdown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vantage: Option<Vantage>,
 }
 
 impl CaptureReport {
@@ -252,6 +283,8 @@ impl CaptureReport {
             findings: Vec::new(),
             flows: Vec::new(),
             diagnostics: Vec::new(),
+            source: None,
+            vantage: None,
         }
     }
 }
