@@ -18,6 +18,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod anon;
 pub mod capture;
 pub mod cli;
 pub mod compare;
