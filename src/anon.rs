@@ -296,7 +296,11 @@ pub struct Anonymizer {
     pan: CryptoPan,
     v4: HashMap<Ipv4Addr, Ipv4Addr>,
     v6: HashMap<Ipv6Addr, Ipv6Addr>,
+    keep: Option<KeepRule>,
 }
+
+/// Addresses an [`Anonymizer`] leaves as they are (see [`Anonymizer::keeping`]).
+pub type KeepRule = std::sync::Arc<dyn Fn(IpAddr) -> bool + Send + Sync>;
 
 impl fmt::Debug for Anonymizer {
     /// Shows how many addresses are memoized, never which (the memo pairs real addresses with
@@ -317,7 +321,17 @@ impl Anonymizer {
             pan,
             v4: HashMap::new(),
             v6: HashMap::new(),
+            keep: None,
         }
+    }
+
+    /// The same anonymizer, but addresses for which `keep` is true stay as they are
+    /// (everywhere: text, headers, DNS answers). tamper keeps special-purpose addresses (they
+    /// identify nobody, and judgements depend on their class) and published blocking
+    /// addresses (public evidence); every other address gets its Crypto-PAn pseudonym.
+    pub fn keeping(mut self, keep: KeepRule) -> Anonymizer {
+        self.keep = Some(keep);
+        self
     }
 
     /// The key schedule underneath.
@@ -329,6 +343,9 @@ impl Anonymizer {
     pub fn anonymize_v4(&mut self, addr: Ipv4Addr) -> Ipv4Addr {
         if let Some(a) = self.v4.get(&addr) {
             return *a;
+        }
+        if self.keep.as_ref().is_some_and(|k| k(IpAddr::V4(addr))) {
+            return addr;
         }
         let a = self.pan.anonymize_v4(addr);
         if self.v4.len() >= MEMO_LIMIT {
@@ -342,6 +359,9 @@ impl Anonymizer {
     pub fn anonymize_v6(&mut self, addr: Ipv6Addr) -> Ipv6Addr {
         if let Some(a) = self.v6.get(&addr) {
             return *a;
+        }
+        if self.keep.as_ref().is_some_and(|k| k(IpAddr::V6(addr))) {
+            return addr;
         }
         let a = self.pan.anonymize_v6(addr);
         if self.v6.len() >= MEMO_LIMIT {

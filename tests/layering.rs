@@ -44,8 +44,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "cli",
         &[
-            "capture", "compare", "corpus", "decode", "diag", "finding", "flow", "ids", "inspect",
-            "pipeline", "report", "time",
+            "anon", "capture", "compare", "corpus", "decode", "detect", "diag", "finding", "flow",
+            "ids", "inspect", "pipeline", "report", "time",
         ],
     ),
     // synth::quic seals QUIC Initials with the decoder's Initial key derivation and

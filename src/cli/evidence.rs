@@ -73,6 +73,13 @@ pub struct ExtractArgs {
     /// ports, flags, sequence numbers and lengths stay; the contents go.
     #[arg(long)]
     pub strip_payload: bool,
+    /// Replace the IP addresses in every packet (headers, quoted ICMP headers, DNS answers)
+    /// with their Crypto-PAn pseudonyms under this key (64 hex digits, a 32-character
+    /// string, or @FILE); the same key gives the same pseudonyms as `analyze --anonymize`.
+    /// Payloads, SNI, Host and DNS names are not hidden: add --strip-payload
+    /// (docs/anonymization.md).
+    #[arg(long, value_name = "KEY")]
+    pub anonymize: Option<String>,
     /// Overwrite an output file that already exists.
     #[arg(long)]
     pub force: bool,
@@ -466,19 +473,43 @@ pub(super) fn extract(args: ExtractArgs) -> anyhow::Result<u8> {
         frames.extend(f.frames());
     }
     let strip = args.strip_payload;
+    let mut anonymizer = args
+        .anonymize
+        .as_deref()
+        .map(|k| super::anonymizer(k, &options.detect))
+        .transpose()?;
     let mut edit = |link: crate::capture::LinkType, bytes: &mut Vec<u8>| -> EditOutcome {
         if strip && !inspect::strip_payload(link, bytes) {
             return EditOutcome::Drop("could not find where its payload starts".into());
         }
+        if let Some(a) = anonymizer.as_mut() {
+            // A frame whose addresses could not all be found is left out rather than
+            // written with real ones.
+            match a.anonymize_frame(u32::from(link.0), bytes) {
+                Ok(crate::anon::FrameRewrite::Ip(_) | crate::anon::FrameRewrite::Arp { .. }) => {}
+                Ok(crate::anon::FrameRewrite::NotIp { protocol }) => {
+                    return EditOutcome::Drop(format!(
+                        "protocol 0x{protocol:04x} is not anonymized"
+                    ))
+                }
+                Err(e) => return EditOutcome::Drop(e.to_string()),
+            }
+        }
         EditOutcome::Keep
     };
     let max = options.limits.max_decompressed;
+    // An anonymized extract does not name the file it came from (paths often name people).
+    let source = if args.anonymize.is_some() {
+        "the original capture".to_string()
+    } else {
+        input.display_name()
+    };
     let stats = match &target {
         OutputTarget::File(p) => {
             let mut stats = None;
             let mut err = None;
             write_atomic(p, args.force, |w| {
-                match inspect::carve(&input, max, &frames, format, w, &mut edit) {
+                match inspect::carve(&input, &source, max, &frames, format, w, &mut edit) {
                     Ok(s) => stats = Some(s),
                     Err(inspect::CarveError::Io(e)) => return Err(e),
                     Err(e) => {
@@ -497,7 +528,7 @@ pub(super) fn extract(args: ExtractArgs) -> anyhow::Result<u8> {
         _ => {
             let stdout = io::stdout();
             let mut lock = stdout.lock();
-            inspect::carve(&input, max, &frames, format, &mut lock, &mut edit)?
+            inspect::carve(&input, &source, max, &frames, format, &mut lock, &mut edit)?
         }
     };
     if !args.quiet {
@@ -541,7 +572,7 @@ pub(super) fn extract(args: ExtractArgs) -> anyhow::Result<u8> {
         }
         if stats.edit_failures > 0 {
             eprintln!(
-                "tamper: {} frame(s) left out because their payload could not be cut off",
+                "tamper: {} frame(s) left out because their payload could not be cut off or their addresses could not all be anonymized",
                 stats.edit_failures
             );
         }

@@ -167,6 +167,12 @@ pub struct AnalyzeArgs {
     /// row replaces an earlier one of the same name.
     #[arg(long = "fingerprints", value_name = "FILE")]
     pub fingerprints: Vec<PathBuf>,
+    /// Replace every IP address in the report with its Crypto-PAn pseudonym under this key
+    /// (64 hex digits, a 32-character string, or @FILE holding either), so a report can be
+    /// shared without the volunteer's address. Payload excerpts, SNI, Host and DNS names are
+    /// not hidden (docs/anonymization.md). Text formats only.
+    #[arg(long, value_name = "KEY")]
+    pub anonymize: Option<String>,
     /// Limits.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -340,8 +346,28 @@ fn inputs(args: &[String], quiet: bool) -> anyhow::Result<Vec<InputSource>> {
 }
 
 fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
-    // A bad fingerprint file is a usage error, found before anything else is done.
+    // A bad fingerprint file or key is a usage error, found before anything else is done.
     let detect = pipeline::detect_config(&args.fingerprints)?;
+    let anonymizer = args
+        .anonymize
+        .as_deref()
+        .map(|k| anonymizer(k, &detect))
+        .transpose()?
+        .map(std::sync::Mutex::new);
+    if anonymizer.is_some() && args.format.is_binary() {
+        anyhow::bail!(
+            "--anonymize works on text reports (jsonl, csv, markdown, html); write one of those"
+        );
+    }
+    if anonymizer.is_some() && (args.flows.is_some() || args.diagnostics.is_some()) {
+        anyhow::bail!("--anonymize covers the report only: leave out --flows and --diagnostics, or write them without --anonymize");
+    }
+    if anonymizer.is_some() && matches!(OutputTarget::from_arg(&args.output), OutputTarget::Dir(_))
+    {
+        anyhow::bail!(
+            "--anonymize writes one report: give a file or `-` as the output, not a directory"
+        );
+    }
     let target = OutputTarget::from_arg(&args.output);
     let inputs = inputs(&args.inputs, args.quiet)?;
     if let OutputTarget::Dir(d) = &target {
@@ -409,11 +435,23 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
         OutputTarget::Stdout => {
             let stdout = io::stdout();
             let mut lock = stdout.lock();
-            write_report(&report, args.format, pictures.as_ref(), &mut lock)?;
+            write_report(
+                &report,
+                args.format,
+                pictures.as_ref(),
+                anonymizer.as_ref(),
+                &mut lock,
+            )?;
             lock.flush()?;
         }
         OutputTarget::File(p) => write_atomic(p, args.force, |w| {
-            write_report(&report, args.format, pictures.as_ref(), w)
+            write_report(
+                &report,
+                args.format,
+                pictures.as_ref(),
+                anonymizer.as_ref(),
+                w,
+            )
         })?,
         OutputTarget::Dir(_) => unreachable!("directory outputs are corpus runs"),
     }
@@ -437,6 +475,25 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+/// The `--anonymize` anonymizer: Crypto-PAn under `key`, keeping special-purpose addresses
+/// (private, loopback, documentation...: they identify nobody, and the analysis judges by
+/// their class) and the blocking addresses of the fingerprints in use (published evidence), so
+/// that an anonymized capture gives the same findings as the original.
+pub fn anonymizer(
+    key: &str,
+    detect: &crate::detect::DetectConfig,
+) -> anyhow::Result<crate::anon::Anonymizer> {
+    let pan =
+        crate::anon::CryptoPan::parse_key(key).map_err(|e| anyhow::anyhow!("--anonymize: {e}"))?;
+    let fingerprints = std::sync::Arc::clone(&detect.fingerprints);
+    Ok(
+        crate::anon::Anonymizer::new(pan).keeping(std::sync::Arc::new(move |a| {
+            crate::detect::addresses::special_range(a).is_some()
+                || !fingerprints.match_dns_address(a).is_empty()
+        })),
+    )
 }
 
 /// Pictures for the findings of every capture read from a file (a second pass over each such
@@ -483,11 +540,25 @@ fn write_report(
     report: &Report,
     format: ReportFormat,
     pictures: Option<&crate::report::pictures::Pictures>,
+    anonymizer: Option<&std::sync::Mutex<crate::anon::Anonymizer>>,
     w: &mut dyn Write,
 ) -> io::Result<()> {
-    match (format, pictures) {
+    let write = |w: &mut dyn Write| match (format, pictures) {
         (ReportFormat::Html, Some(p)) => report.write_html(p, w),
         _ => report.write(format, w),
+    };
+    match anonymizer {
+        None => write(w),
+        Some(a) => {
+            // Every address literal of the finished text is replaced, wherever the writer
+            // put it (flows, summaries, evidence, filters, pictures).
+            let mut text = Vec::new();
+            write(&mut text)?;
+            let mut a = a
+                .lock()
+                .map_err(|_| io::Error::other("anonymizer poisoned"))?;
+            w.write_all(a.anonymize_text(&String::from_utf8_lossy(&text)).as_bytes())
+        }
     }
 }
 

@@ -702,9 +702,11 @@ impl CarveWriter<'_> {
 
 /// Copies the frames numbered in `frames` from `input` into a new capture written to `out`,
 /// after `edit` (which may change the bytes: anonymization, payload stripping) has seen each.
-/// Frames that are not packets (pcapng custom blocks) are never copied.
+/// Frames that are not packets (pcapng custom blocks) are never copied. `source` names the
+/// original capture in pcapng comments.
 pub fn carve(
     input: &InputSource,
+    source: &str,
     max_decompressed: u64,
     frames: &BTreeSet<FrameNumber>,
     format: CarveFormat,
@@ -719,7 +721,7 @@ pub fn carve(
         interfaces: BTreeMap::new(),
         header_done: false,
         link: None,
-        source: input.display_name(),
+        source: source.to_string(),
     };
     let mut stats = CarveStats::default();
     let last = frames.iter().next_back().copied();

@@ -49,6 +49,15 @@ pub enum ReportFormat {
 }
 
 impl ReportFormat {
+    /// True for formats that are not text (Parquet).
+    pub fn is_binary(self) -> bool {
+        #[cfg(feature = "parquet")]
+        if self == ReportFormat::Parquet {
+            return true;
+        }
+        false
+    }
+
     /// File extension for per-capture outputs.
     pub fn extension(self) -> &'static str {
         match self {
