@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::capture::InputSource;
 use crate::pipeline::{self, Options};
-use crate::report::{AtomicFile, CaptureReport, CaptureStatus, Report, ReportFormat};
+use crate::report::{AtomicFile, CaptureReport, CaptureStatus, Report, ReportFormat, SourceFacts};
 
 /// One of `count` deterministic parts of an input list (`--shard K/N`, `K` from 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,6 +248,13 @@ fn file_facts(path: &Path) -> io::Result<(String, u64, Option<u128>)> {
     Ok((hex(&h.finalize()), meta.len(), mtime))
 }
 
+/// The size and SHA-256 of a file as stored (the bytes on disk, compressed or not), for
+/// reports that name their input.
+pub fn source_facts(path: &Path) -> io::Result<SourceFacts> {
+    let (sha256, size, _) = file_facts(path)?;
+    Ok(SourceFacts { size, sha256 })
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -336,7 +343,11 @@ pub fn run(cfg: &RunConfig<'_>) -> Result<RunOutcome, RunError> {
                 InputSource::Path(p) => file_facts(p).ok(),
                 InputSource::Stdin => None,
             };
-            let capture = pipeline::analyze_input(input, cfg.options, None);
+            let mut capture = pipeline::analyze_input(input, cfg.options, None);
+            capture.source = facts.as_ref().map(|(sha256, size, _)| SourceFacts {
+                size: *size,
+                sha256: sha256.clone(),
+            });
             let report_path = cfg.dir.join(report_rel);
             if let Some(parent) = report_path.parent() {
                 fs::create_dir_all(parent).map_err(io_at(parent))?;

@@ -69,6 +69,30 @@ impl fmt::Display for FlowId {
     }
 }
 
+impl std::str::FromStr for FlowId {
+    type Err = String;
+
+    /// Parses `123` or `123.1`, as flow ids are displayed.
+    fn from_str(s: &str) -> Result<FlowId, String> {
+        let bad = || {
+            format!("`{s}` is not a flow id: give the number `tamper flows` lists in its id column, like 12 or 12.1")
+        };
+        let (frame, depth) = match s.split_once('.') {
+            Some((f, d)) => (f, d.parse::<u8>().map_err(|_| bad())?),
+            None => (s, 0),
+        };
+        let frame = frame
+            .parse::<u64>()
+            .ok()
+            .and_then(FrameNumber::new)
+            .ok_or_else(bad)?;
+        Ok(FlowId {
+            first_frame: frame,
+            depth,
+        })
+    }
+}
+
 impl Serialize for FlowId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

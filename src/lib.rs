@@ -18,6 +18,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod anon;
 pub mod capture;
 pub mod cli;
 pub mod compare;
@@ -29,6 +30,7 @@ pub mod diag;
 pub mod finding;
 pub mod flow;
 pub mod ids;
+pub mod inspect;
 pub mod pipeline;
 pub mod proto;
 pub mod report;

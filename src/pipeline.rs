@@ -17,10 +17,10 @@ use crate::detect::{self, DetectConfig, Detector, FlowView};
 use crate::diag::{DiagnosticKind, Diagnostics};
 use crate::finding::FindingSink;
 use crate::flow::{
-    Endpoint, Flow, FlowEnd, FlowKey, FlowLimits, FlowRecord, FlowTable, L4Proto, Lookup,
-    PacketRecord, RoleHint,
+    Endpoint, Flow, FlowEnd, FlowKey, FlowLimits, FlowRecord, FlowTable, HandshakeSide, L4Proto,
+    Lookup, PacketRecord, RoleHint, VantageCounter,
 };
-use crate::ids::{Direction, FrameNumber};
+use crate::ids::{Direction, FlowId, FrameNumber};
 use crate::proto::app::{AppItem, AppItemKind, TcpApps};
 use crate::proto::baseline::HeaderBaseline;
 use crate::proto::dns::parse::{parse_message, DnsLimits, DnsMessage};
@@ -129,9 +129,72 @@ pub fn analyze_input(
 /// Analyzes an opened capture.
 pub fn analyze_reader(
     name: String,
+    reader: CaptureReader,
+    options: &Options,
+    detectors: Option<Vec<Box<dyn Detector>>>,
+) -> CaptureReport {
+    analyze_reader_tapped(name, reader, options, detectors, None)
+}
+
+/// What a [`PacketTap`] is told about one packet the pipeline assigned to a flow.
+#[derive(Clone, Copy, Debug)]
+pub struct TappedPacket<'a> {
+    /// The flow.
+    pub flow: FlowId,
+    /// Its transport protocol.
+    pub proto: L4Proto,
+    /// The flow's client.
+    pub client: Endpoint,
+    /// The flow's server.
+    pub server: Endpoint,
+    /// The header facts the flow's log keeps (frame, time, direction, TTL, IP ID, TCP fields).
+    pub record: PacketRecord,
+    /// The transport payload as captured (possibly cut by the snapshot length).
+    pub payload: &'a [u8],
+    /// Every fragment's frame when the packet was reassembled from IP fragments (empty
+    /// otherwise; the last one is `record.frame`).
+    pub fragment_frames: &'a [FrameNumber],
+}
+
+/// Watches the pipeline's packets without changing the analysis: used to show and carve the
+/// packets of chosen flows (`tamper explain`, `tamper extract`, report pictures).
+pub trait PacketTap {
+    /// Every frame read, before it is analyzed.
+    fn frame(&mut self, _frame: &Frame<'_>) {}
+    /// A TCP or UDP packet, once its flow is known.
+    fn packet(&mut self, _packet: &TappedPacket<'_>) {}
+    /// An ICMP error whose quoted packet belongs to a tracked flow.
+    fn icmp_error(&mut self, _icmp: &TappedIcmp) {}
+}
+
+/// What a [`PacketTap`] is told about an ICMP error quoting a flow's packet.
+#[derive(Clone, Copy, Debug)]
+pub struct TappedIcmp {
+    /// The ICMP message's frame.
+    pub frame: FrameNumber,
+    /// Its time.
+    pub ts: Timestamp,
+    /// The flow its quoted packet belongs to.
+    pub flow: FlowId,
+    /// Who sent the ICMP message.
+    pub from: std::net::IpAddr,
+    /// Its TTL / hop limit.
+    pub ttl: u8,
+    /// ICMPv6 rather than ICMPv4.
+    pub v6: bool,
+    /// ICMP type.
+    pub icmp_type: u8,
+    /// ICMP code.
+    pub code: u8,
+}
+
+/// Analyzes an opened capture and tells `tap` about every packet.
+pub fn analyze_reader_tapped(
+    name: String,
     mut reader: CaptureReader,
     options: &Options,
     detectors: Option<Vec<Box<dyn Detector>>>,
+    tap: Option<&mut dyn PacketTap>,
 ) -> CaptureReport {
     let detectors = match detectors {
         Some(d) => d,
@@ -139,6 +202,7 @@ pub fn analyze_reader(
         None => detect::all_detectors(&options.detect),
     };
     let mut a = Analyzer::new(name, options, detectors);
+    a.tap = tap;
     let mut first_ts: Option<Timestamp> = None;
     let mut last_ts: Option<Timestamp> = None;
     while let Some(frame) = reader.next_frame(&mut a.diags) {
@@ -189,7 +253,10 @@ struct UdpState {
 }
 
 /// The state of one capture's analysis.
-struct Analyzer {
+struct Analyzer<'t> {
+    tap: Option<&'t mut dyn PacketTap>,
+    /// Fragment frames of the datagram being processed (empty unless reassembled).
+    fragment_frames: Vec<FrameNumber>,
     name: String,
     limits: Limits,
     collect_flows: bool,
@@ -205,6 +272,7 @@ struct Analyzer {
     packets: PacketCounts,
     flow_counts: FlowCounts,
     flow_summaries: Vec<FlowSummary>,
+    vantage: VantageCounter,
     events: Vec<ProtoEvent>,
     items: Vec<AppItem>,
     now: Timestamp,
@@ -218,10 +286,12 @@ struct FrameCtx {
     wire_len: u32,
 }
 
-impl Analyzer {
-    fn new(name: String, options: &Options, detectors: Vec<Box<dyn Detector>>) -> Analyzer {
+impl<'t> Analyzer<'t> {
+    fn new(name: String, options: &Options, detectors: Vec<Box<dyn Detector>>) -> Analyzer<'t> {
         let limits = options.limits;
         Analyzer {
+            tap: None,
+            fragment_frames: Vec::new(),
             name,
             limits,
             collect_flows: options.collect_flows,
@@ -237,6 +307,7 @@ impl Analyzer {
             packets: PacketCounts::default(),
             flow_counts: FlowCounts::default(),
             flow_summaries: Vec::new(),
+            vantage: VantageCounter::new(),
             events: Vec::new(),
             items: Vec::new(),
             now: Timestamp::EPOCH,
@@ -244,6 +315,9 @@ impl Analyzer {
     }
 
     fn on_frame(&mut self, frame: &Frame<'_>) {
+        if let Some(tap) = self.tap.as_mut() {
+            tap.frame(frame);
+        }
         if frame.ts > self.now {
             self.now = frame.ts;
             self.defrag.expire(self.now, &mut self.diags);
@@ -328,7 +402,11 @@ impl Analyzer {
                     h.payload_len = rest.len() as u32;
                     payload = rest;
                 }
+                if self.tap.is_some() {
+                    self.fragment_frames.clone_from(&r.frames);
+                }
                 self.on_l4(ctx, &h, payload, depth, true);
+                self.fragment_frames.clear();
             }
             return;
         }
@@ -521,14 +599,26 @@ impl Analyzer {
         };
         let record = &mut flow.record;
         count_packet(record, dir, &ctx, u64::from(tcp.payload_len));
-        record.log.push(PacketRecord::new(
+        let rec = PacketRecord::new(
             ctx.number,
             ctx.ts,
             dir,
             ip,
             Some((tcp.flags, tcp.seq, tcp.ack, tcp.window)),
             tcp.payload_len,
-        ));
+        );
+        record.log.push(rec);
+        if let Some(tap) = self.tap.as_mut() {
+            tap.packet(&TappedPacket {
+                flow: record.id,
+                proto: L4Proto::Tcp,
+                client: record.client,
+                server: record.server,
+                record: rec,
+                payload: data,
+                fragment_frames: &self.fragment_frames,
+            });
+        }
 
         let TcpState {
             tcp: conn,
@@ -786,14 +876,19 @@ impl Analyzer {
         }
         let record = &mut flow.record;
         count_packet(record, dir, &ctx, u64::from(udp.payload_len));
-        record.log.push(PacketRecord::new(
-            ctx.number,
-            ctx.ts,
-            dir,
-            ip,
-            None,
-            udp.payload_len,
-        ));
+        let rec = PacketRecord::new(ctx.number, ctx.ts, dir, ip, None, udp.payload_len);
+        record.log.push(rec);
+        if let Some(tap) = self.tap.as_mut() {
+            tap.packet(&TappedPacket {
+                flow: record.id,
+                proto: L4Proto::Udp,
+                client: record.client,
+                server: record.server,
+                record: rec,
+                payload: data,
+                fragment_frames: &self.fragment_frames,
+            });
+        }
         if udp.payload_len > 0 {
             record.history.add_dir('d', dir);
         }
@@ -1037,6 +1132,18 @@ impl Analyzer {
         let Some(flow) = self.flows.get_mut(&key) else {
             return;
         };
+        if let Some(tap) = self.tap.as_mut() {
+            tap.icmp_error(&TappedIcmp {
+                frame: ctx.number,
+                ts: ctx.ts,
+                flow: flow.record.id,
+                from: ip.src,
+                ttl: ip.ttl,
+                v6: icmp.v6,
+                icmp_type: icmp.icmp_type,
+                code: icmp.code,
+            });
+        }
         let quoted_dir = if src == flow.record.client {
             Direction::ClientToServer
         } else {
@@ -1144,6 +1251,15 @@ impl Analyzer {
         for d in self.detectors.iter_mut() {
             d.on_flow_end(&view, &mut self.sink);
         }
+        let handshake = match &flow.state {
+            Conn::Tcp(t) => t.tcp.handshake.vantage.map(|v| match v {
+                crate::proto::tcp::Vantage::Client => HandshakeSide::Client,
+                crate::proto::tcp::Vantage::Server => HandshakeSide::Server,
+                crate::proto::tcp::Vantage::Middle => HandshakeSide::Middle,
+            }),
+            Conn::Udp(_) => None,
+        };
+        self.vantage.add(&flow.record, handshake);
         if self.collect_flows {
             self.flow_summaries.push(summarize(&self.name, &flow));
         }
@@ -1167,14 +1283,7 @@ impl Analyzer {
             ..self.flow_counts
         };
         summary.packets = self.packets;
-        summary.limits = LimitsUsed {
-            max_flows: self.limits.flows.max_flows as u64,
-            flow_timeout_secs: (self.limits.flows.idle_timeout.as_nanos() / 1_000_000_000) as u64,
-            reassembly_bytes: u64::from(self.limits.stream.prefix_bytes),
-            reassembly_memory: self.limits.reassembly_memory as u64,
-            max_pending_dns: self.limits.dns.max_pending as u64,
-            max_fragments_in_flight: self.limits.defrag.max_datagrams as u64,
-        };
+        summary.limits = limits_used(&self.limits);
         let status = match &read_end {
             ReadEnd::Complete => CaptureStatus::Complete,
             ReadEnd::Truncated { detail, .. }
@@ -1196,7 +1305,21 @@ impl Analyzer {
             findings: self.sink.into_sorted(),
             flows,
             diagnostics: self.diags.into_summaries(),
+            source: None,
+            vantage: Some(self.vantage.finish()),
         }
+    }
+}
+
+/// The limits as reports record them.
+pub fn limits_used(limits: &Limits) -> LimitsUsed {
+    LimitsUsed {
+        max_flows: limits.flows.max_flows as u64,
+        flow_timeout_secs: (limits.flows.idle_timeout.as_nanos() / 1_000_000_000) as u64,
+        reassembly_bytes: u64::from(limits.stream.prefix_bytes),
+        reassembly_memory: limits.reassembly_memory as u64,
+        max_pending_dns: limits.dns.max_pending as u64,
+        max_fragments_in_flight: limits.defrag.max_datagrams as u64,
     }
 }
 

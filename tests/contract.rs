@@ -299,8 +299,17 @@ fn csv_has_one_row_per_finding() {
     assert_eq!(headers.get(2), Some("class"));
     let rows: Vec<_> = r.records().map(|x| x.unwrap()).collect();
     assert_eq!(rows.len(), report.findings().count());
+    let evidence = headers
+        .iter()
+        .position(|h| h == "evidence_json")
+        .expect("evidence_json column");
+    assert_eq!(
+        evidence,
+        headers.len() - 1,
+        "evidence_json stays the last column"
+    );
     for row in &rows {
-        let ev: Value = serde_json::from_str(row.get(15).unwrap()).unwrap();
+        let ev: Value = serde_json::from_str(row.get(evidence).unwrap()).unwrap();
         assert!(ev.as_array().is_some_and(|a| !a.is_empty()));
         assert!(row
             .get(9)
@@ -319,14 +328,28 @@ fn markdown_lists_findings_and_diagnostics() {
     let mut out = Vec::new();
     report.write(ReportFormat::Markdown, &mut out).unwrap();
     let md = String::from_utf8(out).unwrap();
-    assert!(md.starts_with("# tamper report"));
+    assert!(md.starts_with("# tamper report: 2 captures"));
     assert!(
-        md.contains("#### F1-1 · blockpage / contract_probe · low confidence"),
+        md.contains("#### F1-1 · contract_probe · low confidence"),
         "{md}"
     );
+    assert!(md.contains("### blockpage: "));
     assert!(md.contains("`frame.number in {"));
     assert!(md.contains("**partly read**"));
-    assert!(md.contains("| error | capture_truncated | 1 |"));
+    assert!(md.contains("**The capture was only partly read**"));
+    assert!(md.contains("- `capture_truncated` (error, once"), "{md}");
+    // Every evidence type has a row (the probe emits all of them).
+    for what in [
+        "| packet: ",
+        "| payload: ",
+        "| ip_ttl |",
+        "| fingerprint probe.fp |",
+        "| goodput |",
+        "| response_after_request |",
+        "| note |",
+    ] {
+        assert!(md.contains(what), "no evidence row {what}");
+    }
     // Table cells are escaped.
     assert!(!md.contains("403 Forbidden\r\n"));
 }

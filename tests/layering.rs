@@ -32,18 +32,28 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "report", "time",
         ],
     ),
+    (
+        "inspect",
+        &[
+            "capture", "decode", "diag", "finding", "flow", "ids", "pipeline", "proto", "report",
+            "time",
+        ],
+    ),
     ("compare", &["capture", "report"]),
     ("corpus", &["capture", "diag", "pipeline", "report"]),
     (
         "cli",
         &[
-            "capture", "compare", "corpus", "diag", "pipeline", "report", "time",
+            "anon", "capture", "compare", "corpus", "decode", "detect", "diag", "finding", "flow",
+            "ids", "inspect", "pipeline", "report", "time",
         ],
     ),
     // synth::quic seals QUIC Initials with the decoder's Initial key derivation and
     // packet-protection helpers (proto::quic::crypto), both pinned to the RFC 9001 / RFC 9369
     // test vectors, rather than a second copy of them.
     ("synth", &["proto", "synth"]),
+    // Address anonymization stands alone: it takes bytes and text, not the pipeline's types.
+    ("anon", &[]),
 ];
 
 /// The non-test Rust source of every file under `path` (unit-test modules may use test

@@ -5,7 +5,11 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+mod evidence;
+
+pub use evidence::{render_explain, ExplainArgs, ExtractArgs};
 
 use crate::capture::InputSource;
 use crate::compare;
@@ -48,6 +52,32 @@ pub enum Command {
     Diff(DiffArgs),
     /// Combine the output directories of sharded `analyze -o DIR` runs into one report.
     Merge(MergeArgs),
+    /// Show a flow's packets as readable lines (frame, time, direction, flags, relative
+    /// sequence numbers, TTL, IP ID, window, length, notes), the findings' packets marked.
+    Explain(ExplainArgs),
+    /// Carve the packets of a finding or flow into a small pcapng or pcap for Wireshark.
+    Extract(ExtractArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a directory.
+    Man(ManArgs),
+}
+
+/// `tamper completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `tamper man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write tamper.1 and tamper-COMMAND.1 for every command into this directory instead of
+    /// printing tamper.1.
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Limits shared by the subcommands.
@@ -137,6 +167,12 @@ pub struct AnalyzeArgs {
     /// row replaces an earlier one of the same name.
     #[arg(long = "fingerprints", value_name = "FILE")]
     pub fingerprints: Vec<PathBuf>,
+    /// Replace every IP address in the report with its Crypto-PAn pseudonym under this key
+    /// (64 hex digits, a 32-character string, or @FILE holding either), so a report can be
+    /// shared without the volunteer's address. Payload excerpts, SNI, Host and DNS names are
+    /// not hidden (docs/anonymization.md). Text formats only.
+    #[arg(long, value_name = "KEY")]
+    pub anonymize: Option<String>,
     /// Limits.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -262,6 +298,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(c) => check(c),
         Command::Diff(d) => diff(d),
         Command::Merge(m) => merge(m),
+        Command::Explain(e) => evidence::explain(e),
+        Command::Extract(e) => evidence::extract(e),
+        Command::Completions(c) => completions(c),
+        Command::Man(m) => man(m),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -306,8 +346,28 @@ fn inputs(args: &[String], quiet: bool) -> anyhow::Result<Vec<InputSource>> {
 }
 
 fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
-    // A bad fingerprint file is a usage error, found before anything else is done.
+    // A bad fingerprint file or key is a usage error, found before anything else is done.
     let detect = pipeline::detect_config(&args.fingerprints)?;
+    let anonymizer = args
+        .anonymize
+        .as_deref()
+        .map(|k| anonymizer(k, &detect))
+        .transpose()?
+        .map(std::sync::Mutex::new);
+    if anonymizer.is_some() && args.format.is_binary() {
+        anyhow::bail!(
+            "--anonymize works on text reports (jsonl, csv, markdown, html); write one of those"
+        );
+    }
+    if anonymizer.is_some() && (args.flows.is_some() || args.diagnostics.is_some()) {
+        anyhow::bail!("--anonymize covers the report only: leave out --flows and --diagnostics, or write them without --anonymize");
+    }
+    if anonymizer.is_some() && matches!(OutputTarget::from_arg(&args.output), OutputTarget::Dir(_))
+    {
+        anyhow::bail!(
+            "--anonymize writes one report: give a file or `-` as the output, not a directory"
+        );
+    }
     let target = OutputTarget::from_arg(&args.output);
     let inputs = inputs(&args.inputs, args.quiet)?;
     if let OutputTarget::Dir(d) = &target {
@@ -356,16 +416,43 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     if args.resume || args.shard.is_some() {
         anyhow::bail!("--resume and --shard need a directory output (-o DIR/)");
     }
-    let report = pool(args.threads)?.install(|| pipeline::analyze_all(&inputs, &options));
+    let report = pool(args.threads)?.install(|| {
+        let mut report = pipeline::analyze_all(&inputs, &options);
+        // The write-up names each input file by size and SHA-256. Only Markdown and HTML
+        // show them, so other formats do not pay for reading every file a second time.
+        if matches!(args.format, ReportFormat::Markdown | ReportFormat::Html) {
+            add_source_facts(&mut report, &inputs);
+        }
+        report
+    });
     let found = report.findings().count();
+    let pictures = (args.format == ReportFormat::Html)
+        .then(|| {
+            pool(args.threads).map(|p| p.install(|| report_pictures(&report, &inputs, &options)))
+        })
+        .transpose()?;
     match &target {
         OutputTarget::Stdout => {
             let stdout = io::stdout();
             let mut lock = stdout.lock();
-            report.write(args.format, &mut lock)?;
+            write_report(
+                &report,
+                args.format,
+                pictures.as_ref(),
+                anonymizer.as_ref(),
+                &mut lock,
+            )?;
             lock.flush()?;
         }
-        OutputTarget::File(p) => write_atomic(p, args.force, |w| report.write(args.format, w))?,
+        OutputTarget::File(p) => write_atomic(p, args.force, |w| {
+            write_report(
+                &report,
+                args.format,
+                pictures.as_ref(),
+                anonymizer.as_ref(),
+                w,
+            )
+        })?,
         OutputTarget::Dir(_) => unreachable!("directory outputs are corpus runs"),
     }
     if let Some(p) = &args.flows {
@@ -388,6 +475,107 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+/// The `--anonymize` anonymizer: Crypto-PAn under `key`, keeping special-purpose addresses
+/// (private, loopback, documentation...: they identify nobody, and the analysis judges by
+/// their class) and the blocking addresses of the fingerprints in use (published evidence), so
+/// that an anonymized capture gives the same findings as the original.
+pub fn anonymizer(
+    key: &str,
+    detect: &crate::detect::DetectConfig,
+) -> anyhow::Result<crate::anon::Anonymizer> {
+    let pan =
+        crate::anon::CryptoPan::parse_key(key).map_err(|e| anyhow::anyhow!("--anonymize: {e}"))?;
+    let fingerprints = std::sync::Arc::clone(&detect.fingerprints);
+    Ok(
+        crate::anon::Anonymizer::new(pan).keeping(std::sync::Arc::new(move |a| {
+            crate::detect::addresses::special_range(a).is_some()
+                || !fingerprints.match_dns_address(a).is_empty()
+        })),
+    )
+}
+
+/// Pictures for the findings of every capture read from a file (a second pass over each such
+/// capture; standard input cannot be read again).
+fn report_pictures(
+    report: &Report,
+    inputs: &[InputSource],
+    options: &Options,
+) -> crate::report::pictures::Pictures {
+    use rayon::prelude::*;
+    let parts: Vec<(crate::report::pictures::Pictures, Option<String>)> = report
+        .captures
+        .par_iter()
+        .zip(inputs.par_iter())
+        .map(|(c, input)| {
+            if c.findings.is_empty() {
+                return (Default::default(), None);
+            }
+            if *input == InputSource::Stdin {
+                return (
+                    Default::default(),
+                    Some("no pictures for standard input: it cannot be read a second time; give the capture as a file".to_string()),
+                );
+            }
+            match crate::inspect::pictures::pictures_for(input, options, c) {
+                Ok(p) => (p, None),
+                Err(e) => (Default::default(), Some(format!("no pictures for {}: {e}", c.name))),
+            }
+        })
+        .collect();
+    let mut all = crate::report::pictures::Pictures::default();
+    let mut notes = Vec::new();
+    for (p, note) in parts {
+        all.by_finding.extend(p.by_finding);
+        notes.extend(note);
+    }
+    if !notes.is_empty() {
+        all.note = Some(notes.join("; "));
+    }
+    all
+}
+
+fn write_report(
+    report: &Report,
+    format: ReportFormat,
+    pictures: Option<&crate::report::pictures::Pictures>,
+    anonymizer: Option<&std::sync::Mutex<crate::anon::Anonymizer>>,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let write = |w: &mut dyn Write| match (format, pictures) {
+        (ReportFormat::Html, Some(p)) => report.write_html(p, w),
+        _ => report.write(format, w),
+    };
+    match anonymizer {
+        None => write(w),
+        Some(a) => {
+            // Every address literal of the finished text is replaced, wherever the writer
+            // put it (flows, summaries, evidence, filters, pictures).
+            let mut text = Vec::new();
+            write(&mut text)?;
+            let mut a = a
+                .lock()
+                .map_err(|_| io::Error::other("anonymizer poisoned"))?;
+            w.write_all(a.anonymize_text(&String::from_utf8_lossy(&text)).as_bytes())
+        }
+    }
+}
+
+/// Fills in the size and SHA-256 of every input file (in parallel on the current pool);
+/// standard input is not hashed, and a file that cannot be read again is left without them.
+fn add_source_facts(report: &mut Report, inputs: &[InputSource]) {
+    use rayon::prelude::*;
+    let facts: Vec<_> = inputs
+        .par_iter()
+        .map(|i| match i {
+            InputSource::Path(p) => crate::corpus::source_facts(p).ok(),
+            InputSource::Stdin => None,
+        })
+        .collect();
+    for (c, f) in report.captures.iter_mut().zip(facts) {
+        c.source = f;
+    }
 }
 
 fn flows(args: FlowsArgs) -> anyhow::Result<u8> {
@@ -626,6 +814,55 @@ fn merge(args: MergeArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+fn completions(args: CompletionsArgs) -> anyhow::Result<u8> {
+    let mut cmd = Cli::command();
+    let stdout = io::stdout();
+    let mut lock = stdout.lock();
+    clap_complete::generate(args.shell, &mut cmd, "tamper", &mut lock);
+    lock.flush()?;
+    Ok(EXIT_OK)
+}
+
+/// The manual pages: `tamper.1`, then `tamper-COMMAND.1` for every command, as (file name,
+/// roff text).
+pub fn man_pages() -> io::Result<Vec<(String, Vec<u8>)>> {
+    let cmd = Cli::command();
+    let mut pages = Vec::new();
+    let mut top = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut top)?;
+    pages.push(("tamper.1".to_string(), top));
+    for sub in cmd.get_subcommands() {
+        let name = format!("tamper-{}", sub.get_name());
+        let sub = sub.clone().name(name.clone());
+        let mut page = Vec::new();
+        clap_mangen::Man::new(sub).render(&mut page)?;
+        pages.push((format!("{name}.1"), page));
+    }
+    Ok(pages)
+}
+
+fn man(args: ManArgs) -> anyhow::Result<u8> {
+    let pages = man_pages()?;
+    match &args.dir {
+        None => {
+            let stdout = io::stdout();
+            let mut lock = stdout.lock();
+            if let Some((_, top)) = pages.first() {
+                lock.write_all(top)?;
+            }
+            lock.flush()?;
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+            for (name, page) in &pages {
+                write_atomic(&dir.join(name), true, |w| w.write_all(page))?;
+            }
+        }
+    }
+    Ok(EXIT_OK)
 }
 
 fn write_atomic(

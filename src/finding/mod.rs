@@ -188,6 +188,9 @@ pub struct Finding {
     pub detector: &'static str,
     /// A Wireshark display filter showing the cited frames.
     pub wireshark_filter: String,
+    /// A Wireshark display filter showing the whole flow (both directions, and ICMP errors
+    /// quoting it), as Wireshark's own conversation filter writes it.
+    pub wireshark_flow_filter: String,
 }
 
 /// Builds a finding; the report fills in `id` and `capture`.
@@ -219,6 +222,7 @@ impl FindingBuilder {
                 evidence: Vec::new(),
                 detector,
                 wireshark_filter: String::new(),
+                wireshark_flow_filter: String::new(),
             },
         }
     }
@@ -280,6 +284,7 @@ impl FindingBuilder {
             }
         }
         self.finding.wireshark_filter = wireshark_filter(&frames);
+        self.finding.wireshark_flow_filter = wireshark_flow_filter(&self.finding.flow);
         self.finding.frames = frames;
         self.finding
     }
@@ -298,6 +303,29 @@ pub fn wireshark_filter(frames: &[FrameNumber]) -> String {
                 .join(" ")
         ),
     }
+}
+
+/// `ip.addr == A && ip.addr == B && tcp.port == P && tcp.port == Q` (`ipv6.addr` for IPv6,
+/// `udp.port` for UDP; one port term when both ends use the same port).
+pub fn wireshark_flow_filter(flow: &FlowRef) -> String {
+    let ip = if flow.client.addr.is_ipv4() {
+        "ip.addr"
+    } else {
+        "ipv6.addr"
+    };
+    let l4 = match flow.proto {
+        L4Proto::Tcp => "tcp.port",
+        L4Proto::Udp => "udp.port",
+    };
+    let mut terms = vec![format!("{ip} == {}", flow.client.addr)];
+    if flow.server.addr != flow.client.addr {
+        terms.push(format!("{ip} == {}", flow.server.addr));
+    }
+    terms.push(format!("{l4} == {}", flow.client.port));
+    if flow.server.port != flow.client.port {
+        terms.push(format!("{l4} == {}", flow.server.port));
+    }
+    terms.join(" && ")
 }
 
 /// Why a finding was refused.

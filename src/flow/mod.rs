@@ -8,10 +8,15 @@
 //! flow (port reuse), as Wireshark does.
 
 mod table;
+mod vantage;
 
 use serde::{Serialize, Serializer};
 
 pub use table::{decide_roles, Flow, FlowLimits, FlowTable, Lookup, RoleHint};
+pub use vantage::{
+    HandshakeSide, HandshakeVotes, HostBasis, Vantage, VantageCounter, VantageHost,
+    MAX_VANTAGE_ADDRESSES,
+};
 
 use crate::decode::{IpHeader, TcpFlags};
 use crate::ids::{Direction, FlowId, FrameNumber};

@@ -13,7 +13,7 @@ fn csv_err(e: csv::Error) -> io::Error {
 }
 
 /// Column names of the findings CSV.
-pub const FINDING_COLUMNS: [&str; 16] = [
+pub const FINDING_COLUMNS: [&str; 17] = [
     "id",
     "capture",
     "class",
@@ -29,6 +29,7 @@ pub const FINDING_COLUMNS: [&str; 16] = [
     "trigger",
     "summary",
     "wireshark_filter",
+    "wireshark_flow_filter",
     "evidence_json",
 ];
 
@@ -59,6 +60,7 @@ pub(super) fn write_findings(report: &Report, out: &mut dyn Write) -> io::Result
             f.trigger.as_ref().map_or("", |t| t.value.as_str()),
             &f.summary,
             &f.wireshark_filter,
+            &f.wireshark_flow_filter,
             &evidence,
         ])
         .map_err(csv_err)?;

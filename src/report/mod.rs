@@ -1,24 +1,33 @@
 //! The report model (captures, findings, flows, diagnostics) and its writers (JSON Lines, CSV,
-//! Markdown); writers are pure functions of a finished, sorted report and compute nothing a
-//! detector should.
+//! Markdown, HTML); writers are pure functions of a finished, sorted report (and, for HTML, of
+//! the pictures given with it) and compute nothing a detector should.
 
 mod csv_out;
+mod html;
 mod jsonl;
 mod markdown;
 mod output;
 #[cfg(feature = "parquet")]
 mod parquet_out;
+pub mod pictures;
+#[cfg(test)]
+mod snapshot;
+pub mod svg;
 
 use std::io;
 
 use serde::Serialize;
 
+pub use html::CONTENT_SECURITY_POLICY;
 pub use output::{AtomicFile, OutputError, OutputTarget};
+pub use pictures::{
+    DnsEvent, DnsTimeline, Ladder, LadderPacket, Picture, Pictures, SeriesLine, SeriesPlot,
+};
 
 use crate::capture::{CaptureFormat, Compression, InterfaceInfo, ReadEnd};
 use crate::diag::DiagnosticSummary;
 use crate::finding::Finding;
-use crate::flow::{FlowEnd, RoleBasis};
+use crate::flow::{FlowEnd, RoleBasis, Vantage};
 use crate::ids::{Endpoint, FlowId, L4Proto};
 use crate::time::Timestamp;
 
@@ -29,20 +38,33 @@ pub enum ReportFormat {
     Jsonl,
     /// CSV: one finding per row.
     Csv,
-    /// Markdown: a readable summary per capture.
+    /// Markdown: an incident write-up (what was captured, found and not found, what limits
+    /// the conclusions, how to reproduce) to paste into a report.
     Markdown,
+    /// HTML: one self-contained offline page (no scripts, nothing fetched).
+    Html,
     /// Parquet: a findings table (and a flows table with `--flows`), for DuckDB or Spark.
     #[cfg(feature = "parquet")]
     Parquet,
 }
 
 impl ReportFormat {
+    /// True for formats that are not text (Parquet).
+    pub fn is_binary(self) -> bool {
+        #[cfg(feature = "parquet")]
+        if self == ReportFormat::Parquet {
+            return true;
+        }
+        false
+    }
+
     /// File extension for per-capture outputs.
     pub fn extension(self) -> &'static str {
         match self {
             ReportFormat::Jsonl => "jsonl",
             ReportFormat::Csv => "csv",
             ReportFormat::Markdown => "md",
+            ReportFormat::Html => "html",
             #[cfg(feature = "parquet")]
             ReportFormat::Parquet => "parquet",
         }
@@ -115,6 +137,19 @@ pub struct LimitsUsed {
     pub max_pending_dns: u64,
     /// Fragmented datagrams in flight.
     pub max_fragments_in_flight: u64,
+}
+
+impl LimitsUsed {
+    /// The limits of a run with no limit option given (the pipeline's and the command line's
+    /// defaults; tests keep the three in step).
+    pub const DEFAULT: LimitsUsed = LimitsUsed {
+        max_flows: 1_000_000,
+        flow_timeout_secs: 3600,
+        reassembly_bytes: 16_384,
+        reassembly_memory: 512 * 1024 * 1024,
+        max_pending_dns: 65_536,
+        max_fragments_in_flight: 4096,
+    };
 }
 
 /// What was read from one capture.
@@ -211,6 +246,15 @@ impl FlowSummary {
     }
 }
 
+/// The input file as given on the command line: the bytes on disk, compressed or not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SourceFacts {
+    /// File size in bytes.
+    pub size: u64,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub sha256: String,
+}
+
 /// Everything reported about one capture.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CaptureReport {
@@ -228,6 +272,14 @@ pub struct CaptureReport {
     pub flows: Vec<FlowSummary>,
     /// Diagnostics, worst first.
     pub diagnostics: Vec<DiagnosticSummary>,
+    /// Size and SHA-256 of the input file, when it was hashed (Markdown reports and
+    /// directory outputs of files; never standard input). Written only in Markdown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceFacts>,
+    /// Where the capture was taken and whether both directions are in it, inferred from its
+    /// flows (absent when the input could not be opened). Written only in Markdown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vantage: Option<Vantage>,
 }
 
 impl CaptureReport {
@@ -240,6 +292,8 @@ impl CaptureReport {
             findings: Vec::new(),
             flows: Vec::new(),
             diagnostics: Vec::new(),
+            source: None,
+            vantage: None,
         }
     }
 }
@@ -291,17 +345,27 @@ impl Report {
             ReportFormat::Jsonl => jsonl::write_findings(self, out),
             ReportFormat::Csv => csv_out::write_findings(self, out),
             ReportFormat::Markdown => markdown::write(self, out),
+            ReportFormat::Html => html::write(self, &Pictures::default(), out),
             #[cfg(feature = "parquet")]
             ReportFormat::Parquet => parquet_out::write_findings(self, out),
         }
     }
 
-    /// Writes the flow list: CSV for CSV and Markdown reports, a Parquet table for Parquet
-    /// reports, JSON Lines otherwise.
+    /// Writes the HTML page with pictures (looked up by finding id in `pictures.by_finding`;
+    /// a finding without an entry gets none). [`Report::write`] with [`ReportFormat::Html`]
+    /// writes the same page without pictures.
+    pub fn write_html(&self, pictures: &Pictures, out: &mut dyn io::Write) -> io::Result<()> {
+        html::write(self, pictures, out)
+    }
+
+    /// Writes the flow list: CSV for CSV, Markdown and HTML reports, a Parquet table for
+    /// Parquet reports, JSON Lines otherwise.
     pub fn write_flows(&self, format: ReportFormat, out: &mut dyn io::Write) -> io::Result<()> {
         match format {
             ReportFormat::Jsonl => jsonl::write_flows(self, out),
-            ReportFormat::Csv | ReportFormat::Markdown => csv_out::write_flows(self, out),
+            ReportFormat::Csv | ReportFormat::Markdown | ReportFormat::Html => {
+                csv_out::write_flows(self, out)
+            }
             #[cfg(feature = "parquet")]
             ReportFormat::Parquet => parquet_out::write_flows(self, out),
         }

@@ -95,6 +95,7 @@ pub(super) fn write_findings(report: &Report, out: &mut dyn Write) -> io::Result
         text("evidence", false),
         text("detector", false),
         text("wireshark_filter", false),
+        text("wireshark_flow_filter", false),
     ]));
     let mut frames = ListBuilder::new(UInt64Builder::new()).with_field(Arc::new(Field::new(
         "item",
@@ -145,6 +146,7 @@ pub(super) fn write_findings(report: &Report, out: &mut dyn Write) -> io::Result
         owned(fs.iter().map(|f| serde_json::to_string(&f.evidence).ok())),
         strings(fs.iter().map(|f| Some(f.detector))),
         strings(fs.iter().map(|f| Some(f.wireshark_filter.as_str()))),
+        strings(fs.iter().map(|f| Some(f.wireshark_flow_filter.as_str()))),
     ];
     let batch = RecordBatch::try_new(schema, columns).map_err(io::Error::other)?;
     write_batch(&batch, out)

@@ -4269,6 +4269,31 @@ pub fn catalogue() -> Vec<Fixture> {
     .chain(super::fixtures_throttling::throttling_fixtures())
     .chain(super::fixtures_blackhole::blackhole_fixtures())
     .chain(super::fixtures_quic::quic_fixtures())
+    .chain(std::iter::once(Fixture {
+        path: "sample/incident.pcapng",
+        description: "A synthetic incident with one finding of every class: the fixtures dns/race-forged-first-then-real-a, rst/gfw-rst-burst-after-http-host-at-client, blockpage/russia-warning-redirect, blackhole/clienthello-dropped-same-server-answers, throttling/policed-2mbit-tls-at-client and throttling/freeze-16kb-at-client laid end to end, 5 s apart, in one pcapng. Now that the capture goes on past the forged DNS answer, the client's unanswered SYNs to the forged address are reported too (tcp_syn_unanswered, low). The README's first command makes its HTML report.",
+        build: super::fixtures_sample::sample_incident,
+        truth: GroundTruth {
+            frames: 270,
+            first_ts_ns: Some(1_715_679_000_000_000_000),
+            last_ts_ns: Some(1_715_679_077_621_036_000),
+            tcp_flows: 7,
+            udp_flows: 6,
+            facts: vec![
+                Fact::DnsQuery("www.blocked-site.com"),
+                Fact::HttpHost("blocked.example"),
+                Fact::Finding { kind: "dns_answer_race", min_confidence: "high", frames: &[2, 4, 6, 7, 8, 9, 10] },
+                Fact::Finding { kind: "tcp_syn_unanswered", min_confidence: "low", frames: &[8, 9, 11] },
+                Fact::Finding { kind: "tcp_rst_injected", min_confidence: "high", frames: &[13, 15, 16, 17, 18, 19, 20] },
+                Fact::Finding { kind: "tcp_fin_injected", min_confidence: "high", frames: &[24, 26, 28, 31, 33] },
+                Fact::Finding { kind: "http_blockpage", min_confidence: "high", frames: &[24, 26, 27, 28, 31, 33] },
+                Fact::Finding { kind: "tcp_dropped_after_trigger", min_confidence: "high", frames: &[36, 38, 50, 52, 53, 54, 55, 56] },
+                Fact::Finding { kind: "tcp_policing", min_confidence: "high", frames: &[63, 114, 132, 220, 234] },
+                Fact::Finding { kind: "transfer_freeze", min_confidence: "high", frames: &[244, 263, 266, 270] },
+            ],
+            partial: false,
+        },
+    }))
     .collect()
 }
 
@@ -4400,7 +4425,10 @@ mod tests {
             assert_eq!(a, b, "{} is not deterministic", f.path);
             // Throttling needs transfers long enough to show a rate: real payload bytes,
             // kept to a few hundred kilobytes.
-            let limit = if f.path.starts_with("sample/") {
+            let limit = if f.path == "sample/incident.pcapng" {
+                // Six fixtures, two of them throttled transfers.
+                256 * 1024
+            } else if f.path.starts_with("sample/") {
                 64 * 1024
             } else if f.path.starts_with("throttling/") {
                 320 * 1024

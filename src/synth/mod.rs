@@ -28,7 +28,9 @@
 //!   responses, forced redirects; policed, frozen and slowed transfers; silent
 //!   drops, prohibited ICMP, network cuts and collateral blocking; each with
 //!   their benign look-alikes); `fixtures_quic` adds the `blackhole/quic-*`
-//!   captures (QUIC Initials sealed with real keys, dropped or answered).
+//!   captures (QUIC Initials sealed with real keys, dropped or answered);
+//!   `fixtures_sample` lays fixtures of every class end to end into
+//!   `sample/incident.pcapng`.
 //!
 //! Everything here is deterministic: the same calls give byte-identical
 //! output on every machine.
@@ -40,6 +42,7 @@ pub mod fixtures;
 mod fixtures_blackhole;
 mod fixtures_blockpage;
 mod fixtures_quic;
+mod fixtures_sample;
 mod fixtures_throttling;
 mod fixtures_tls;
 pub mod link;
