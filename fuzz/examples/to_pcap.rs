@@ -1,6 +1,6 @@
 //! Converts an input of the `packet` or `reassembly` fuzz target into the pcap file the target
-//! analyzes, so that a crash found there can be kept as a capture in
-//! `tests/fuzz-regressions/`; it must not change the input in any other way.
+//! analyzes, so that a crash found there can be kept as a capture among the fixtures; it must
+//! not change the input in any other way.
 //!
 //! Usage: `cargo run --manifest-path fuzz/Cargo.toml --example to_pcap -- TARGET INPUT OUTPUT`
 
