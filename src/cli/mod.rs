@@ -149,7 +149,8 @@ pub struct AnalyzeArgs {
     /// Exit with status 3 when anything is found (for scripts and CI).
     #[arg(long)]
     pub fail_on_findings: bool,
-    /// Print nothing on standard error except errors.
+    /// Print nothing on standard error except errors (no progress bar, no summary). The
+    /// progress bar is drawn only when standard error is a terminal.
     #[arg(short, long)]
     pub quiet: bool,
     /// With a directory output: go on with an interrupted run, skipping captures whose
@@ -416,6 +417,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     if args.resume || args.shard.is_some() {
         anyhow::bail!("--resume and --shard need a directory output (-o DIR/)");
     }
+    let progress = Progress::start(&inputs, args.quiet);
     let report = pool(args.threads)?.install(|| {
         let mut report = pipeline::analyze_all(&inputs, &options);
         // The write-up names each input file by size and SHA-256. Only Markdown and HTML
@@ -425,6 +427,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
         }
         report
     });
+    drop(progress);
     let found = report.findings().count();
     let pictures = (args.format == ReportFormat::Html)
         .then(|| {
@@ -475,6 +478,97 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+/// A progress bar on standard error (bytes read of the inputs' total size, rate, time left),
+/// drawn only on a terminal and never with `--quiet`; it reads a counter and changes nothing.
+/// The bar disappears when the value is dropped, however the analysis ended.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    /// [`crate::capture::RAW_BYTES_READ`] when the bar started.
+    base: u64,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ticker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    /// The bar for `inputs`, or a hidden one when standard error is not a terminal or `quiet`.
+    fn start(inputs: &[InputSource], quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        let target = if quiet || !io::stderr().is_terminal() {
+            indicatif::ProgressDrawTarget::hidden()
+        } else {
+            indicatif::ProgressDrawTarget::stderr_with_hz(4)
+        };
+        Progress::with_target(inputs, target)
+    }
+
+    fn with_target(inputs: &[InputSource], target: indicatif::ProgressDrawTarget) -> Progress {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        // Standard input has no known length: a spinner with the bytes and the rate.
+        let total: Option<u64> = inputs
+            .iter()
+            .map(|i| match i {
+                InputSource::Path(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+                InputSource::Stdin => None,
+            })
+            .sum();
+        let (bar, template) = match total {
+            Some(t) => (
+                indicatif::ProgressBar::with_draw_target(Some(t), target),
+                "{bar:30} {bytes}/{total_bytes} {bytes_per_sec}, {eta} left",
+            ),
+            None => (
+                indicatif::ProgressBar::with_draw_target(None, target),
+                "{spinner} {bytes} read, {bytes_per_sec}",
+            ),
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        let base = crate::capture::RAW_BYTES_READ.load(Ordering::Relaxed);
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        // A hidden bar needs no ticker thread.
+        let ticker = (!bar.is_hidden()).then(|| {
+            let (bar, stop) = (bar.clone(), std::sync::Arc::clone(&stop));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    bar.set_position(Progress::read_since(base));
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+            })
+        });
+        Progress {
+            bar,
+            base,
+            stop,
+            ticker,
+        }
+    }
+
+    fn read_since(base: u64) -> u64 {
+        crate::capture::RAW_BYTES_READ
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .saturating_sub(base)
+    }
+
+    /// Bytes read since the bar started, as the bar shows them.
+    #[cfg(test)]
+    fn position(&self) -> u64 {
+        self.bar.set_position(Progress::read_since(self.base));
+        self.bar.position()
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.ticker.take() {
+            let _ = t.join();
+        }
+        self.bar.set_position(Progress::read_since(self.base));
+        self.bar.finish_and_clear();
+    }
 }
 
 /// The `--anonymize` anonymizer: Crypto-PAn under `key`, keeping special-purpose addresses
@@ -750,7 +844,10 @@ fn analyze_corpus(
         force: args.force,
         keep_details: args.flows.is_some() || args.diagnostics.is_some(),
     };
-    let outcome = pool(args.threads)?.install(|| crate::corpus::run(&cfg))?;
+    let progress = Progress::start(inputs, args.quiet);
+    let outcome = pool(args.threads)?.install(|| crate::corpus::run(&cfg));
+    drop(progress);
+    let outcome = outcome?;
     let report = Report::new(outcome.details);
     if let Some(p) = &args.flows {
         write_atomic(p, args.force, |w| report.write_flows(args.format, w))?;
@@ -918,5 +1015,40 @@ fn print_problems(report: &Report, summary_only_on_problems: bool) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_counts_the_bytes_read_from_capture_files() {
+        let path =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample/incident.pcapng");
+        let size = std::fs::metadata(&path).unwrap().len();
+        let inputs = [InputSource::Path(path)];
+        let progress = Progress::with_target(&inputs, indicatif::ProgressDrawTarget::hidden());
+        assert_eq!(progress.bar.length(), Some(size));
+        let (mut stream, _) = inputs[0].open().unwrap();
+        let mut sink = Vec::new();
+        io::copy(&mut stream, &mut sink).unwrap();
+        // Other tests read captures at the same time and the counter is the process's.
+        assert!(
+            progress.position() >= size,
+            "{} < {size}",
+            progress.position()
+        );
+        // A hidden bar starts no thread.
+        assert!(progress.ticker.is_none());
+    }
+
+    #[test]
+    fn progress_on_standard_input_has_no_total() {
+        let progress = Progress::with_target(
+            &[InputSource::Stdin],
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        assert_eq!(progress.bar.length(), None);
     }
 }
