@@ -28,6 +28,8 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_FINDINGS: u8 = 3;
 /// Exit status: `check` or `diff` found a difference.
 pub const EXIT_DIFFERENT: u8 = 4;
+/// Exit status: interrupted (Ctrl-C) before the analysis finished; no report was written.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Finds the fingerprints of network interference in packet captures: injected TCP resets,
 /// forged DNS answers, blockpages and forced redirects, throttling, and silent drops.
@@ -174,9 +176,25 @@ pub struct AnalyzeArgs {
     /// not hidden (docs/anonymization.md). Text formats only.
     #[arg(long, value_name = "KEY")]
     pub anonymize: Option<String>,
+    /// Stop analyzing a capture after this many seconds (wall-clock time, decimals allowed):
+    /// what was read before is analyzed and reported, and the capture is reported partial with
+    /// a limit_reached_time_budget diagnostic. Off by default; with it, results depend on the
+    /// machine's speed.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub time_budget: Option<std::time::Duration>,
     /// Limits.
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// A number of seconds, zero or more, decimals allowed.
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds (e.g. 600 or 2.5)"))?;
+    std::time::Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("`{s}` is not a duration: give zero or more seconds"))
 }
 
 /// Output formats of `tamper flows`.
@@ -407,6 +425,10 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     }
     let options = Options {
         limits: args.limits.limits(),
+        stop: pipeline::StopWhen {
+            interrupt: Some(interrupt_flag()),
+            time_budget: args.time_budget,
+        },
         collect_flows: args.flows.is_some(),
         skip_detectors: false,
         detect,
@@ -428,6 +450,25 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
         report
     });
     drop(progress);
+    let stopped: Vec<(String, String)> = report
+        .captures
+        .iter()
+        .filter_map(|c| c.interrupted().map(|how_far| (c.name.clone(), how_far)))
+        .collect();
+    if !stopped.is_empty() {
+        let finished: Vec<String> = report
+            .captures
+            .iter()
+            .filter(|c| c.interrupted().is_none())
+            .map(|c| c.name.clone())
+            .collect();
+        say_interrupted(
+            &finished,
+            &stopped,
+            "no report was written (run the command again to analyze the captures)",
+        )?;
+        return Ok(EXIT_INTERRUPTED);
+    }
     let found = report.findings().count();
     let pictures = (args.format == ReportFormat::Html)
         .then(|| {
@@ -478,6 +519,47 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+/// Installs the Ctrl-C handler and returns the flag it raises. The first Ctrl-C raises the
+/// flag: captures being analyzed stop at their next check, the rest are not started, and the
+/// command says how far it got and writes no report. A second Ctrl-C exits at once.
+fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let raised = std::sync::Arc::clone(&flag);
+    // Fails only if a handler is already installed (a second analysis in one process): the
+    // run then simply cannot be interrupted cleanly.
+    let _ = ctrlc::set_handler(move || {
+        if raised.swap(true, Ordering::SeqCst) {
+            eprintln!("tamper: interrupted again: exiting at once");
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        eprintln!("tamper: interrupted: stopping (Ctrl-C again to exit at once)");
+    });
+    flag
+}
+
+/// Tells, on standard error, how far an interrupted run got.
+fn say_interrupted(
+    finished: &[String],
+    stopped: &[(String, String)],
+    next: &str,
+) -> anyhow::Result<()> {
+    let mut err = io::stderr().lock();
+    for name in finished {
+        writeln!(err, "tamper: {name}: finished")?;
+    }
+    for (name, how_far) in stopped {
+        writeln!(err, "tamper: {name}: {how_far}")?;
+    }
+    writeln!(
+        err,
+        "tamper: interrupted: {} of {} capture(s) finished; {next}",
+        finished.len(),
+        finished.len() + stopped.len()
+    )?;
+    Ok(())
 }
 
 /// A progress bar on standard error (bytes read of the inputs' total size, rate, time left),
@@ -686,6 +768,7 @@ fn flows(args: FlowsArgs) -> anyhow::Result<u8> {
         collect_flows: true,
         skip_detectors: true,
         detect: Default::default(),
+        stop: Default::default(),
     };
     let report = pool(args.threads)?.install(|| pipeline::analyze_all(&inputs, &options));
     let write = |w: &mut dyn Write| -> io::Result<()> {
@@ -752,6 +835,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
         collect_flows: false,
         skip_detectors: false,
         detect,
+        stop: Default::default(),
     };
     let report = pool(args.threads)?.install(|| pipeline::analyze_all(&inputs, &options));
     let mut new = compare::Expectation::from_captures(&report.captures, &names);
@@ -848,6 +932,20 @@ fn analyze_corpus(
     let outcome = pool(args.threads)?.install(|| crate::corpus::run(&cfg));
     drop(progress);
     let outcome = outcome?;
+    if !outcome.interrupted.is_empty() {
+        let finished: Vec<String> = outcome
+            .entries
+            .keys()
+            .filter(|k| !outcome.interrupted.iter().any(|(n, _)| n == *k))
+            .cloned()
+            .collect();
+        say_interrupted(
+            &finished,
+            &outcome.interrupted,
+            "their reports are in place and in the manifest; add --resume to the same command to analyze the rest",
+        )?;
+        return Ok(EXIT_INTERRUPTED);
+    }
     let report = Report::new(outcome.details);
     if let Some(p) = &args.flows {
         write_atomic(p, args.force, |w| report.write_flows(args.format, w))?;
