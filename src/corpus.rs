@@ -199,6 +199,9 @@ pub struct RunOutcome {
     pub details: Vec<CaptureReport>,
     /// Any capture could not be read completely.
     pub incomplete: bool,
+    /// Captures left unfinished because the run was interrupted (Ctrl-C), in input order,
+    /// with how far each got; they have no report and no manifest line.
+    pub interrupted: Vec<(String, String)>,
 }
 
 /// Why a corpus run could not go on.
@@ -335,7 +338,8 @@ pub fn run(cfg: &RunConfig<'_>) -> Result<RunOutcome, RunError> {
         .open(&manifest_path)
         .map_err(io_at(&manifest_path))?;
     let journal = Mutex::new(journal);
-    let results: Vec<Result<(ManifestEntry, Option<CaptureReport>), RunError>> = todo
+    type Done = Result<Result<(ManifestEntry, Option<CaptureReport>), (String, String)>, RunError>;
+    let results: Vec<Done> = todo
         .par_iter()
         .map(|(_, input, name, report_rel)| {
             let started = Instant::now();
@@ -344,6 +348,11 @@ pub fn run(cfg: &RunConfig<'_>) -> Result<RunOutcome, RunError> {
                 InputSource::Stdin => None,
             };
             let mut capture = pipeline::analyze_input(input, cfg.options, None);
+            // An interrupted capture gets no report and no manifest line: `--resume` will
+            // analyze it again.
+            if let Some(how_far) = capture.interrupted() {
+                return Ok(Err((name.clone(), how_far)));
+            }
             capture.source = facts.as_ref().map(|(sha256, size, _)| SourceFacts {
                 size: *size,
                 sha256: sha256.clone(),
@@ -376,15 +385,22 @@ pub fn run(cfg: &RunConfig<'_>) -> Result<RunOutcome, RunError> {
                 j.flush().map_err(io_at(&manifest_path))?;
             }
             let detail = cfg.keep_details.then_some(capture);
-            Ok((entry, detail))
+            Ok(Ok((entry, detail)))
         })
         .collect();
     let mut entries = kept;
     let resumed = entries.len();
     let mut details = Vec::new();
     let mut incomplete = false;
+    let mut interrupted = Vec::new();
     for r in results {
-        let (entry, detail) = r?;
+        let (entry, detail) = match r? {
+            Ok(done) => done,
+            Err(stopped) => {
+                interrupted.push(stopped);
+                continue;
+            }
+        };
         incomplete |= entry.status != "complete";
         entries.insert(entry.capture.clone(), entry);
         details.extend(detail);
@@ -392,11 +408,12 @@ pub fn run(cfg: &RunConfig<'_>) -> Result<RunOutcome, RunError> {
     incomplete |= entries.values().any(|e| e.status != "complete");
     Ok(RunOutcome {
         entries,
-        analyzed: todo.len(),
+        analyzed: todo.len() - interrupted.len(),
         resumed,
         other_shards,
         details,
         incomplete,
+        interrupted,
     })
 }
 

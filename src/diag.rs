@@ -120,6 +120,8 @@ diagnostic_kinds! {
     LimitReachedBlackholeFlows = "limit_reached_blackhole_flows", Info;
     /// More addresses in DNS answers than the blackhole detector links to names; flows to later addresses are judged without a name.
     LimitReachedBlackholeNames = "limit_reached_blackhole_names", Info;
+    /// The per-capture time budget (`--time-budget`) ran out; the frames read before it were analyzed and the capture is partial.
+    LimitReachedTimeBudget = "limit_reached_time_budget", Error;
     /// Flows went unanswered and no flow in the capture was answered: the capture may hold one direction of traffic only, so silent drops cannot be judged.
     CaptureOneDirectional = "capture_one_directional", Warning;
     /// A DNS message could not be fully parsed (truncated, bad name, compression loop); what came before the problem was used.

@@ -72,11 +72,36 @@ impl Default for Limits {
     }
 }
 
+/// When to stop analyzing a capture before the end of its input.
+#[derive(Clone, Debug, Default)]
+pub struct StopWhen {
+    /// Raised (by a Ctrl-C handler) to stop the run: captures being analyzed stop at their
+    /// next check, captures not yet started are not started.
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Wall-clock time one capture's analysis may take (`--time-budget`); what was read
+    /// before it ran out is analyzed and reported, the capture `partial`.
+    pub time_budget: Option<std::time::Duration>,
+}
+
+/// The stop conditions are checked once every this many frames (and before the first).
+pub const STOP_CHECK_FRAMES: u64 = 256;
+
+impl StopWhen {
+    /// True once the run was interrupted.
+    pub fn interrupted(&self) -> bool {
+        self.interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 /// Options of one analysis run.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Limits.
     pub limits: Limits,
+    /// When to stop before the end of a capture (interrupt, time budget).
+    pub stop: StopWhen,
     /// Keep a summary of every flow (for `--flows` and `tamper flows`).
     pub collect_flows: bool,
     /// Run no detectors (for `tamper flows`).
@@ -120,6 +145,9 @@ pub fn analyze_input(
     detectors: Option<Vec<Box<dyn Detector>>>,
 ) -> CaptureReport {
     let name = input.display_name();
+    if options.stop.interrupted() {
+        return CaptureReport::failed(name, crate::report::NOT_STARTED_INTERRUPTED.to_string());
+    }
     match CaptureReader::open_with_ceiling(input, options.limits.max_decompressed) {
         Ok(reader) => analyze_reader(name, reader, options, detectors),
         Err(e) => CaptureReport::failed(name, e.to_string()),
@@ -205,12 +233,38 @@ pub fn analyze_reader_tapped(
     a.tap = tap;
     let mut first_ts: Option<Timestamp> = None;
     let mut last_ts: Option<Timestamp> = None;
-    while let Some(frame) = reader.next_frame(&mut a.diags) {
+    let started = std::time::Instant::now();
+    let mut stopped = None;
+    loop {
+        if reader.frames_read().is_multiple_of(STOP_CHECK_FRAMES) {
+            stopped = stop_now(&options.stop, started, reader.frames_read());
+            if stopped.is_some() {
+                break;
+            }
+        }
+        let Some(frame) = reader.next_frame(&mut a.diags) else {
+            break;
+        };
         first_ts.get_or_insert(frame.ts);
         last_ts = Some(last_ts.map_or(frame.ts, |l| l.max(frame.ts)));
         a.on_frame(&frame);
     }
-    let read_end = reader.end_state().cloned().unwrap_or(ReadEnd::Complete);
+    let read_end = match stopped {
+        Some((detail, interrupted)) => {
+            if !interrupted {
+                a.diags
+                    .note(DiagnosticKind::LimitReachedTimeBudget, None, || {
+                        detail.clone()
+                    });
+            }
+            ReadEnd::Stopped {
+                offset: reader.bytes_consumed(),
+                detail,
+                interrupted,
+            }
+        }
+        None => reader.end_state().cloned().unwrap_or(ReadEnd::Complete),
+    };
     let summary = CaptureSummary {
         format: reader.format(),
         compression: reader.compression().to_vec(),
@@ -225,6 +279,26 @@ pub fn analyze_reader_tapped(
         limits: LimitsUsed::default(),
     };
     a.finish(summary, read_end)
+}
+
+/// Whether to stop before reading the next frame: why (with how far it got), and whether
+/// it is an interrupt rather than the time budget.
+fn stop_now(stop: &StopWhen, started: std::time::Instant, frames: u64) -> Option<(String, bool)> {
+    if stop.interrupted() {
+        return Some((format!("interrupted after {frames} frames"), true));
+    }
+    let budget = stop.time_budget?;
+    let spent = started.elapsed();
+    (spent >= budget).then(|| {
+        (
+            format!(
+                "the time budget of {} s ran out after {frames} frames ({:.1} s spent): the rest of the capture was not analyzed",
+                budget.as_secs_f64(),
+                spent.as_secs_f64()
+            ),
+            false,
+        )
+    })
 }
 
 /// Per-flow protocol state.
@@ -1288,7 +1362,8 @@ impl<'t> Analyzer<'t> {
             ReadEnd::Complete => CaptureStatus::Complete,
             ReadEnd::Truncated { detail, .. }
             | ReadEnd::Invalid { detail, .. }
-            | ReadEnd::ReadError { detail, .. } => CaptureStatus::Partial {
+            | ReadEnd::ReadError { detail, .. }
+            | ReadEnd::Stopped { detail, .. } => CaptureStatus::Partial {
                 reason: detail.clone(),
             },
         };

@@ -807,3 +807,17 @@ fn a_compression_bomb_stops_at_the_ceiling() {
         String::from_utf8_lossy(&whole.stderr)
     );
 }
+
+/// The progress bar is for a person at a terminal: with standard error redirected (scripts,
+/// CI, this test) nothing but the closing summary is written there.
+#[test]
+fn no_progress_bar_when_standard_error_is_not_a_terminal() {
+    let out = tamper()
+        .args(["analyze", "--format", "jsonl", "--output", "-"])
+        .arg(common::root().join("fixtures/sample/incident.pcapng"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains('\r') && !err.contains("\u{1b}["), "{err:?}");
+    assert!(!err.contains(" left"), "{err:?}");
+}

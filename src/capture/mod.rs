@@ -15,7 +15,7 @@ use std::fmt;
 use serde::Serialize;
 
 pub use reader::{CaptureReader, ReadEnd};
-pub use source::{Compression, InputSource, DEFAULT_MAX_DECOMPRESSED};
+pub use source::{Compression, InputSource, DEFAULT_MAX_DECOMPRESSED, RAW_BYTES_READ};
 
 use crate::ids::FrameNumber;
 use crate::time::Timestamp;

@@ -69,6 +69,16 @@ pub enum ReadEnd {
         /// The error.
         detail: String,
     },
+    /// The analysis was stopped before the end of the input: the per-capture time budget ran
+    /// out, or the run was interrupted (Ctrl-C). Set by the pipeline, never by the reader.
+    Stopped {
+        /// Stream offset reached.
+        offset: u64,
+        /// Why, and how far it got.
+        detail: String,
+        /// True when the run was interrupted (no report is written for such a capture).
+        interrupted: bool,
+    },
 }
 
 impl ReadEnd {

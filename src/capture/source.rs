@@ -53,13 +53,30 @@ impl InputSource {
     pub fn open(&self) -> Result<(Box<dyn Read + Send>, Vec<Compression>), CaptureError> {
         let name = self.display_name();
         let raw: Box<dyn Read + Send> = match self {
-            InputSource::Path(p) => Box::new(File::open(p).map_err(|source| CaptureError::Io {
-                path: name.clone(),
-                source,
-            })?),
-            InputSource::Stdin => Box::new(io::stdin()),
+            InputSource::Path(p) => Box::new(Counted(File::open(p).map_err(|source| {
+                CaptureError::Io {
+                    path: name.clone(),
+                    source,
+                }
+            })?)),
+            InputSource::Stdin => Box::new(Counted(io::stdin())),
         };
         open_stream(raw, &name)
+    }
+}
+
+/// Bytes read from input files and standard input (as stored, before decompression) by this
+/// process so far, over all captures: what a progress display shows. Nothing else reads it.
+pub static RAW_BYTES_READ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A reader that adds what it reads to [`RAW_BYTES_READ`].
+struct Counted<R>(R);
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.0.read(buf)?;
+        RAW_BYTES_READ.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
     }
 }
 

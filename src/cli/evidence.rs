@@ -100,6 +100,7 @@ fn options(limits: &LimitArgs, fingerprints: &[PathBuf]) -> anyhow::Result<Optio
         collect_flows: false,
         skip_detectors: false,
         detect: pipeline::detect_config(fingerprints)?,
+        stop: Default::default(),
     })
 }
 

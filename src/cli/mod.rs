@@ -28,6 +28,8 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_FINDINGS: u8 = 3;
 /// Exit status: `check` or `diff` found a difference.
 pub const EXIT_DIFFERENT: u8 = 4;
+/// Exit status: interrupted (Ctrl-C) before the analysis finished; no report was written.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Finds the fingerprints of network interference in packet captures: injected TCP resets,
 /// forged DNS answers, blockpages and forced redirects, throttling, and silent drops.
@@ -149,7 +151,8 @@ pub struct AnalyzeArgs {
     /// Exit with status 3 when anything is found (for scripts and CI).
     #[arg(long)]
     pub fail_on_findings: bool,
-    /// Print nothing on standard error except errors.
+    /// Print nothing on standard error except errors (no progress bar, no summary). The
+    /// progress bar is drawn only when standard error is a terminal.
     #[arg(short, long)]
     pub quiet: bool,
     /// With a directory output: go on with an interrupted run, skipping captures whose
@@ -173,9 +176,25 @@ pub struct AnalyzeArgs {
     /// not hidden (docs/anonymization.md). Text formats only.
     #[arg(long, value_name = "KEY")]
     pub anonymize: Option<String>,
+    /// Stop analyzing a capture after this many seconds (wall-clock time, decimals allowed):
+    /// what was read before is analyzed and reported, and the capture is reported partial with
+    /// a limit_reached_time_budget diagnostic. Off by default; with it, results depend on the
+    /// machine's speed.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub time_budget: Option<std::time::Duration>,
     /// Limits.
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// A number of seconds, zero or more, decimals allowed.
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds (e.g. 600 or 2.5)"))?;
+    std::time::Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("`{s}` is not a duration: give zero or more seconds"))
 }
 
 /// Output formats of `tamper flows`.
@@ -406,6 +425,10 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     }
     let options = Options {
         limits: args.limits.limits(),
+        stop: pipeline::StopWhen {
+            interrupt: Some(interrupt_flag()),
+            time_budget: args.time_budget,
+        },
         collect_flows: args.flows.is_some(),
         skip_detectors: false,
         detect,
@@ -416,6 +439,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     if args.resume || args.shard.is_some() {
         anyhow::bail!("--resume and --shard need a directory output (-o DIR/)");
     }
+    let progress = Progress::start(&inputs, args.quiet);
     let report = pool(args.threads)?.install(|| {
         let mut report = pipeline::analyze_all(&inputs, &options);
         // The write-up names each input file by size and SHA-256. Only Markdown and HTML
@@ -425,6 +449,26 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
         }
         report
     });
+    drop(progress);
+    let stopped: Vec<(String, String)> = report
+        .captures
+        .iter()
+        .filter_map(|c| c.interrupted().map(|how_far| (c.name.clone(), how_far)))
+        .collect();
+    if !stopped.is_empty() {
+        let finished: Vec<String> = report
+            .captures
+            .iter()
+            .filter(|c| c.interrupted().is_none())
+            .map(|c| c.name.clone())
+            .collect();
+        say_interrupted(
+            &finished,
+            &stopped,
+            "no report was written (run the command again to analyze the captures)",
+        )?;
+        return Ok(EXIT_INTERRUPTED);
+    }
     let found = report.findings().count();
     let pictures = (args.format == ReportFormat::Html)
         .then(|| {
@@ -475,6 +519,138 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+/// Installs the Ctrl-C handler and returns the flag it raises. The first Ctrl-C raises the
+/// flag: captures being analyzed stop at their next check, the rest are not started, and the
+/// command says how far it got and writes no report. A second Ctrl-C exits at once.
+fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let raised = std::sync::Arc::clone(&flag);
+    // Fails only if a handler is already installed (a second analysis in one process): the
+    // run then simply cannot be interrupted cleanly.
+    let _ = ctrlc::set_handler(move || {
+        if raised.swap(true, Ordering::SeqCst) {
+            eprintln!("tamper: interrupted again: exiting at once");
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        eprintln!("tamper: interrupted: stopping (Ctrl-C again to exit at once)");
+    });
+    flag
+}
+
+/// Tells, on standard error, how far an interrupted run got.
+fn say_interrupted(
+    finished: &[String],
+    stopped: &[(String, String)],
+    next: &str,
+) -> anyhow::Result<()> {
+    let mut err = io::stderr().lock();
+    for name in finished {
+        writeln!(err, "tamper: {name}: finished")?;
+    }
+    for (name, how_far) in stopped {
+        writeln!(err, "tamper: {name}: {how_far}")?;
+    }
+    writeln!(
+        err,
+        "tamper: interrupted: {} of {} capture(s) finished; {next}",
+        finished.len(),
+        finished.len() + stopped.len()
+    )?;
+    Ok(())
+}
+
+/// A progress bar on standard error (bytes read of the inputs' total size, rate, time left),
+/// drawn only on a terminal and never with `--quiet`; it reads a counter and changes nothing.
+/// The bar disappears when the value is dropped, however the analysis ended.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    /// [`crate::capture::RAW_BYTES_READ`] when the bar started.
+    base: u64,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ticker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    /// The bar for `inputs`, or a hidden one when standard error is not a terminal or `quiet`.
+    fn start(inputs: &[InputSource], quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        let target = if quiet || !io::stderr().is_terminal() {
+            indicatif::ProgressDrawTarget::hidden()
+        } else {
+            indicatif::ProgressDrawTarget::stderr_with_hz(4)
+        };
+        Progress::with_target(inputs, target)
+    }
+
+    fn with_target(inputs: &[InputSource], target: indicatif::ProgressDrawTarget) -> Progress {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        // Standard input has no known length: a spinner with the bytes and the rate.
+        let total: Option<u64> = inputs
+            .iter()
+            .map(|i| match i {
+                InputSource::Path(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+                InputSource::Stdin => None,
+            })
+            .sum();
+        let (bar, template) = match total {
+            Some(t) => (
+                indicatif::ProgressBar::with_draw_target(Some(t), target),
+                "{bar:30} {bytes}/{total_bytes} {bytes_per_sec}, {eta} left",
+            ),
+            None => (
+                indicatif::ProgressBar::with_draw_target(None, target),
+                "{spinner} {bytes} read, {bytes_per_sec}",
+            ),
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        let base = crate::capture::RAW_BYTES_READ.load(Ordering::Relaxed);
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        // A hidden bar needs no ticker thread.
+        let ticker = (!bar.is_hidden()).then(|| {
+            let (bar, stop) = (bar.clone(), std::sync::Arc::clone(&stop));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    bar.set_position(Progress::read_since(base));
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+            })
+        });
+        Progress {
+            bar,
+            base,
+            stop,
+            ticker,
+        }
+    }
+
+    fn read_since(base: u64) -> u64 {
+        crate::capture::RAW_BYTES_READ
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .saturating_sub(base)
+    }
+
+    /// Bytes read since the bar started, as the bar shows them.
+    #[cfg(test)]
+    fn position(&self) -> u64 {
+        self.bar.set_position(Progress::read_since(self.base));
+        self.bar.position()
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.ticker.take() {
+            let _ = t.join();
+        }
+        self.bar.set_position(Progress::read_since(self.base));
+        self.bar.finish_and_clear();
+    }
 }
 
 /// The `--anonymize` anonymizer: Crypto-PAn under `key`, keeping special-purpose addresses
@@ -592,6 +768,7 @@ fn flows(args: FlowsArgs) -> anyhow::Result<u8> {
         collect_flows: true,
         skip_detectors: true,
         detect: Default::default(),
+        stop: Default::default(),
     };
     let report = pool(args.threads)?.install(|| pipeline::analyze_all(&inputs, &options));
     let write = |w: &mut dyn Write| -> io::Result<()> {
@@ -658,6 +835,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
         collect_flows: false,
         skip_detectors: false,
         detect,
+        stop: Default::default(),
     };
     let report = pool(args.threads)?.install(|| pipeline::analyze_all(&inputs, &options));
     let mut new = compare::Expectation::from_captures(&report.captures, &names);
@@ -750,7 +928,24 @@ fn analyze_corpus(
         force: args.force,
         keep_details: args.flows.is_some() || args.diagnostics.is_some(),
     };
-    let outcome = pool(args.threads)?.install(|| crate::corpus::run(&cfg))?;
+    let progress = Progress::start(inputs, args.quiet);
+    let outcome = pool(args.threads)?.install(|| crate::corpus::run(&cfg));
+    drop(progress);
+    let outcome = outcome?;
+    if !outcome.interrupted.is_empty() {
+        let finished: Vec<String> = outcome
+            .entries
+            .keys()
+            .filter(|k| !outcome.interrupted.iter().any(|(n, _)| n == *k))
+            .cloned()
+            .collect();
+        say_interrupted(
+            &finished,
+            &outcome.interrupted,
+            "their reports are in place and in the manifest; add --resume to the same command to analyze the rest",
+        )?;
+        return Ok(EXIT_INTERRUPTED);
+    }
     let report = Report::new(outcome.details);
     if let Some(p) = &args.flows {
         write_atomic(p, args.force, |w| report.write_flows(args.format, w))?;
@@ -918,5 +1113,40 @@ fn print_problems(report: &Report, summary_only_on_problems: bool) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_counts_the_bytes_read_from_capture_files() {
+        let path =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample/incident.pcapng");
+        let size = std::fs::metadata(&path).unwrap().len();
+        let inputs = [InputSource::Path(path)];
+        let progress = Progress::with_target(&inputs, indicatif::ProgressDrawTarget::hidden());
+        assert_eq!(progress.bar.length(), Some(size));
+        let (mut stream, _) = inputs[0].open().unwrap();
+        let mut sink = Vec::new();
+        io::copy(&mut stream, &mut sink).unwrap();
+        // Other tests read captures at the same time and the counter is the process's.
+        assert!(
+            progress.position() >= size,
+            "{} < {size}",
+            progress.position()
+        );
+        // A hidden bar starts no thread.
+        assert!(progress.ticker.is_none());
+    }
+
+    #[test]
+    fn progress_on_standard_input_has_no_total() {
+        let progress = Progress::with_target(
+            &[InputSource::Stdin],
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        assert_eq!(progress.bar.length(), None);
     }
 }

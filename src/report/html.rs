@@ -338,6 +338,9 @@ fn what_was_read(s: &mut String, c: &CaptureReport) {
         ReadEnd::ReadError { offset, detail } => {
             format!("read error at byte {offset}: {detail}")
         }
+        ReadEnd::Stopped { offset, detail, .. } => {
+            format!("stopped at byte {offset}: {detail}")
+        }
     };
     kv(s, "Reading ended", &escape(&end));
     let l = &sum.limits;

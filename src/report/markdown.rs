@@ -1180,7 +1180,7 @@ impl Group {
         // Exhaustive on purpose: a new diagnostic kind must be placed in a group.
         match kind {
             K::CaptureTruncated | K::CaptureRecordInvalid | K::CaptureReadError => Group::CutShort,
-            K::PacketSnaplenCut => Group::CutShort,
+            K::PacketSnaplenCut | K::LimitReachedTimeBudget => Group::CutShort,
             K::CaptureOneDirectional => Group::OneDirectional,
             K::LimitReachedFragments
             | K::LimitReachedFlowTable

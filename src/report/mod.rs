@@ -282,7 +282,35 @@ pub struct CaptureReport {
     pub vantage: Option<Vantage>,
 }
 
+/// The error of a capture that was never started because the run was interrupted.
+pub const NOT_STARTED_INTERRUPTED: &str = "not analyzed: the run was interrupted first";
+
 impl CaptureReport {
+    /// How far the analysis got when the run was interrupted (Ctrl-C) before this capture
+    /// was finished; None when it was not interrupted. Such a report is incomplete and is
+    /// never written.
+    pub fn interrupted(&self) -> Option<String> {
+        if let Some(s) = &self.summary {
+            if let ReadEnd::Stopped {
+                interrupted: true,
+                offset,
+                ..
+            } = &s.read_end
+            {
+                return Some(format!(
+                    "stopped after {} frames (byte {offset} of the capture stream)",
+                    s.frames
+                ));
+            }
+        }
+        match &self.status {
+            CaptureStatus::Failed { error } if error == NOT_STARTED_INTERRUPTED => {
+                Some("not started".to_string())
+            }
+            _ => None,
+        }
+    }
+
     /// A report for an input that could not be analyzed.
     pub fn failed(name: String, error: String) -> CaptureReport {
         CaptureReport {
