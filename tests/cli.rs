@@ -3,22 +3,12 @@
 
 mod common;
 
+use common::{fixture, tamper};
+
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
-
-fn tamper() -> Command {
-    Command::cargo_bin("tamper").expect("tamper binary")
-}
-
-fn fixture(rel: &str) -> String {
-    common::fixtures_dir()
-        .join(rel)
-        .to_string_lossy()
-        .into_owned()
-}
 
 const SAMPLE: &str = "sample/browsing.pcapng";
 const TRUNCATED: &str = "capture/pcap-cut-in-the-middle-of-the-last-record.pcap";

@@ -4,23 +4,12 @@
 
 mod common;
 
+use common::{fixture, tamper};
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
-
-fn tamper() -> Command {
-    Command::cargo_bin("tamper").expect("tamper binary")
-}
-
-fn fixture(rel: &str) -> String {
-    common::fixtures_dir()
-        .join(rel)
-        .to_string_lossy()
-        .into_owned()
-}
 
 fn jsonl(bytes: &[u8]) -> Vec<Value> {
     String::from_utf8_lossy(bytes)
@@ -48,27 +37,19 @@ fn frames(v: &Value) -> Vec<u64> {
 
 /// Every fixture with findings, and the findings its expected output lists.
 fn fixtures_with_findings() -> Vec<(String, Vec<Value>)> {
-    let mut out = Vec::new();
-    let mut dirs = vec![common::fixtures_dir()];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).expect("fixtures dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if let Some(name) = p.to_str().and_then(|s| s.strip_suffix(".expected.jsonl")) {
-                let text = std::fs::read(&p).expect("expected file");
-                let findings: Vec<Value> = jsonl(&text)
-                    .into_iter()
-                    .filter(|v| v.get("kind").is_some() && v.get("id").is_some())
-                    .collect();
-                if !findings.is_empty() {
-                    out.push((name.to_string(), findings));
-                }
-            }
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    common::fixture_files(|p| p.to_string_lossy().ends_with(".expected.jsonl"))
+        .into_iter()
+        .filter_map(|p| {
+            let text = std::fs::read(&p).expect("expected file");
+            let findings: Vec<Value> = jsonl(&text)
+                .into_iter()
+                .filter(|v| v.get("kind").is_some() && v.get("id").is_some())
+                .collect();
+            let path = p.to_string_lossy();
+            let name = path.strip_suffix(".expected.jsonl")?.to_string();
+            (!findings.is_empty()).then_some((name, findings))
+        })
+        .collect()
 }
 
 /// Parses "F1's frames 2 4 5 are frames 2 3 4 of the extract" from extract's report.

@@ -3,11 +3,12 @@
 
 mod common;
 
+use common::{fixture, tamper};
+
 use std::collections::BTreeSet;
 use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use assert_cmd::cargo::CommandCargoExt;
 use sha2::{Digest, Sha256};
 use tamper::capture::InputSource;
 use tamper::finding::{
@@ -28,17 +29,6 @@ const SECTIONS: [&str; 5] = [
     "## What limits these conclusions",
     "## How to reproduce",
 ];
-
-fn tamper() -> Command {
-    Command::cargo_bin("tamper").expect("tamper binary")
-}
-
-fn fixture(rel: &str) -> String {
-    common::fixtures_dir()
-        .join(rel)
-        .to_string_lossy()
-        .into_owned()
-}
 
 fn markdown(report: &Report) -> String {
     let mut out = Vec::new();

@@ -22,24 +22,11 @@ use tamper::synth::rng::SplitMix64;
 const MUTATIONS: usize = 64;
 
 fn fixtures() -> Vec<PathBuf> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| !n.ends_with(".jsonl") && !n.ends_with(".md"))
-            {
-                out.push(p);
-            }
-        }
-    }
-    let mut v = Vec::new();
-    walk(&common::fixtures_dir(), &mut v);
-    v.sort();
-    v
+    common::fixture_files(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| !n.ends_with(".jsonl") && !n.ends_with(".md"))
+    })
 }
 
 /// One deterministic kind of damage, described for the failure message.

@@ -5,17 +5,12 @@
 
 mod common;
 
-use std::process::Command;
-
-use assert_cmd::cargo::CommandCargoExt;
-
 const SAMPLE: &str = "fixtures/sample/incident.pcapng";
 
 /// The report the command line writes for the sample, run from the repository root so that
 /// the capture's name in the report is the relative path a reader of the README types.
 fn report(format: &str) -> Vec<u8> {
-    let out = Command::cargo_bin("tamper")
-        .expect("tamper binary")
+    let out = common::tamper()
         .current_dir(common::root())
         .args(["analyze", "-q", "--format", format, "--output", "-", SAMPLE])
         .output()

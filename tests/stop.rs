@@ -5,13 +5,14 @@
 
 mod common;
 
+use common::tamper;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use assert_cmd::cargo::CommandCargoExt;
 use tamper::capture::{CaptureReader, InputSource, ReadEnd};
 use tamper::diag::DiagnosticKind;
 use tamper::pipeline::{self, Options, PacketTap, StopWhen, STOP_CHECK_FRAMES};
@@ -19,10 +20,6 @@ use tamper::report::CaptureStatus;
 
 fn sample() -> PathBuf {
     common::fixtures_dir().join("sample/incident.pcapng")
-}
-
-fn tamper() -> Command {
-    Command::cargo_bin("tamper").expect("tamper binary")
 }
 
 #[test]

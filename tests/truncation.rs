@@ -18,24 +18,11 @@ use tamper::synth::rng::SplitMix64;
 const CUTS: usize = 8;
 
 fn captures() -> Vec<PathBuf> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p
-                .extension()
-                .and_then(|x| x.to_str())
-                .is_some_and(|x| x == "pcap" || x == "pcapng")
-            {
-                out.push(p);
-            }
-        }
-    }
-    let mut v = Vec::new();
-    walk(&common::fixtures_dir(), &mut v);
-    v.sort();
-    v
+    common::fixture_files(|p| {
+        p.extension()
+            .and_then(|x| x.to_str())
+            .is_some_and(|x| x == "pcap" || x == "pcapng")
+    })
 }
 
 /// The findings (JSON Lines) and how reading ended, or None when the bytes are no capture.

@@ -23,6 +23,35 @@ pub fn fixtures_dir() -> PathBuf {
     root().join("fixtures")
 }
 
+/// The `tamper` binary of this build, to run as a command.
+pub fn tamper() -> std::process::Command {
+    use assert_cmd::cargo::CommandCargoExt;
+    std::process::Command::cargo_bin("tamper").expect("tamper binary")
+}
+
+/// The path of a fixture, given relative to `fixtures/`, as a command-line argument.
+pub fn fixture(rel: &str) -> String {
+    fixtures_dir().join(rel).to_string_lossy().into_owned()
+}
+
+/// Every file below `fixtures/` that `keep` accepts, in sorted order.
+pub fn fixture_files(keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![fixtures_dir()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).expect("fixtures dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if keep(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The shared real-capture corpus, when this checkout has it (`../shared/corpus`).
 pub fn corpus_dir() -> Option<PathBuf> {
     let p = root().join("..").join("shared").join("corpus");
