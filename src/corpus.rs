@@ -338,8 +338,7 @@ pub fn run(cfg: &RunConfig<'_>) -> Result<RunOutcome, RunError> {
         .open(&manifest_path)
         .map_err(io_at(&manifest_path))?;
     let journal = Mutex::new(journal);
-    type Done = Result<Result<(ManifestEntry, Option<CaptureReport>), (String, String)>, RunError>;
-    let results: Vec<Done> = todo
+    let results: Vec<Result<Analyzed, RunError>> = todo
         .par_iter()
         .map(|(_, input, name, report_rel)| {
             let started = Instant::now();
@@ -351,7 +350,10 @@ pub fn run(cfg: &RunConfig<'_>) -> Result<RunOutcome, RunError> {
             // An interrupted capture gets no report and no manifest line: `--resume` will
             // analyze it again.
             if let Some(how_far) = capture.interrupted() {
-                return Ok(Err((name.clone(), how_far)));
+                return Ok(Analyzed::Interrupted {
+                    name: name.clone(),
+                    how_far,
+                });
             }
             capture.source = facts.as_ref().map(|(sha256, size, _)| SourceFacts {
                 size: *size,
@@ -385,7 +387,7 @@ pub fn run(cfg: &RunConfig<'_>) -> Result<RunOutcome, RunError> {
                 j.flush().map_err(io_at(&manifest_path))?;
             }
             let detail = cfg.keep_details.then_some(capture);
-            Ok(Ok((entry, detail)))
+            Ok(Analyzed::Done { entry, detail })
         })
         .collect();
     let mut entries = kept;
@@ -395,9 +397,9 @@ pub fn run(cfg: &RunConfig<'_>) -> Result<RunOutcome, RunError> {
     let mut interrupted = Vec::new();
     for r in results {
         let (entry, detail) = match r? {
-            Ok(done) => done,
-            Err(stopped) => {
-                interrupted.push(stopped);
+            Analyzed::Done { entry, detail } => (entry, detail),
+            Analyzed::Interrupted { name, how_far } => {
+                interrupted.push((name, how_far));
                 continue;
             }
         };
@@ -415,6 +417,19 @@ pub fn run(cfg: &RunConfig<'_>) -> Result<RunOutcome, RunError> {
         incomplete,
         interrupted,
     })
+}
+
+/// What became of one capture of a corpus run (one per capture, held until the run ends:
+/// the size difference between the variants costs nothing worth a box).
+#[allow(clippy::large_enum_variant)]
+enum Analyzed {
+    /// Its report is written and its manifest line added; `detail` with `keep_details`.
+    Done {
+        entry: ManifestEntry,
+        detail: Option<CaptureReport>,
+    },
+    /// The run was interrupted first: no report, no manifest line.
+    Interrupted { name: String, how_far: String },
 }
 
 #[allow(clippy::too_many_arguments)]
