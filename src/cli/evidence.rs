@@ -453,6 +453,10 @@ pub(super) fn extract(args: ExtractArgs) -> anyhow::Result<u8> {
             args.input
         );
     }
+    // The extract is incomplete when a cap was hit: always said, even with --quiet.
+    if let Some(note) = collected.omitted_note(&sel) {
+        eprintln!("tamper: warning: the extract is incomplete: {note}");
+    }
     let mut frames: BTreeSet<FrameNumber> = cited.clone();
     if args.context {
         // The capture's last frame shows how long it went on: silence after a request is

@@ -168,6 +168,42 @@ pub struct Collected {
     pub flow_of_frame: BTreeMap<FrameNumber, FlowId>,
 }
 
+impl Collected {
+    /// What the collection caps left out, for the user to be told (`None` when nothing was):
+    /// the packets past [`Selection::max_packets_per_flow`] or [`MAX_PACKETS_TOTAL`] in the
+    /// chosen flows, and past [`MAX_DNS_CONTEXT_PACKETS`] in the DNS lookups.
+    pub fn omitted_note(&self, sel: &Selection) -> Option<String> {
+        let part = |flows: &BTreeMap<FlowId, FlowPackets>, what: &str, cap: String| {
+            let hit: Vec<String> = flows
+                .values()
+                .filter(|f| f.omitted > 0)
+                .map(|f| format!("{} packet(s) of flow {}", f.omitted, f.id))
+                .collect();
+            (!hit.is_empty()).then(|| format!("{} ({what}: {cap})", hit.join(", ")))
+        };
+        let parts: Vec<String> = [
+            part(
+                &self.flows,
+                "chosen flows",
+                format!(
+                    "{} packets per flow, {MAX_PACKETS_TOTAL} in all",
+                    sel.max_packets_per_flow
+                ),
+            ),
+            part(
+                &self.dns_context,
+                "DNS lookups",
+                format!("{MAX_DNS_CONTEXT_PACKETS} packets in all"),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty())
+            .then(|| format!("past the collection caps, left out: {}", parts.join("; ")))
+    }
+}
+
 struct Collector<'s> {
     sel: &'s Selection,
     limits: DnsLimits,
@@ -795,4 +831,57 @@ fn headers_len(link: LinkType, frame: &[u8]) -> Option<usize> {
         Transport::Other => 0,
     };
     Some(link_len + ip_len + l4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flow(first: u64, omitted: u64) -> FlowPackets {
+        let ep = |s: &str| {
+            let a: std::net::SocketAddr = s.parse().unwrap();
+            Endpoint {
+                addr: a.ip(),
+                port: a.port(),
+            }
+        };
+        FlowPackets {
+            id: FlowId {
+                first_frame: FrameNumber::new(first).unwrap(),
+                depth: 0,
+            },
+            proto: L4Proto::Tcp,
+            client: ep("10.0.0.1:40000"),
+            server: ep("192.0.2.1:443"),
+            packets: Vec::new(),
+            omitted,
+        }
+    }
+
+    #[test]
+    fn omitted_packets_are_named_with_the_caps() {
+        let sel = Selection::default();
+        let mut c = Collected {
+            report: CaptureReport::failed("x".into(), String::new()),
+            flows: BTreeMap::new(),
+            dns_context: BTreeMap::new(),
+            flow_of_frame: BTreeMap::new(),
+        };
+        c.flows.insert(flow(1, 0).id, flow(1, 0));
+        assert_eq!(c.omitted_note(&sel), None);
+        c.flows.insert(flow(5, 12).id, flow(5, 12));
+        c.dns_context.insert(flow(2, 3).id, flow(2, 3));
+        let note = c.omitted_note(&sel).unwrap();
+        assert!(note.contains("12 packet(s) of flow 5"), "{note}");
+        assert!(
+            note.contains(&format!(
+                "{DEFAULT_MAX_PACKETS_PER_FLOW} packets per flow, {MAX_PACKETS_TOTAL} in all"
+            )),
+            "{note}"
+        );
+        assert!(
+            note.contains("3 packet(s) of flow 2 (DNS lookups"),
+            "{note}"
+        );
+    }
 }
