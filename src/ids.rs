@@ -134,6 +134,14 @@ impl Direction {
         }
     }
 
+    /// Words for reports: `client → server` or `server → client`.
+    pub fn words(self) -> &'static str {
+        match self {
+            Direction::ClientToServer => "client → server",
+            Direction::ServerToClient => "server → client",
+        }
+    }
+
     /// Who sent a packet travelling this way.
     pub fn sender(self) -> Role {
         match self {

@@ -16,7 +16,7 @@ use super::svg;
 use super::{CaptureReport, CaptureStatus, Report};
 use crate::capture::ReadEnd;
 use crate::finding::{Confidence, Evidence, Finding, FindingClass};
-use crate::ids::{Direction, FrameNumber};
+use crate::ids::FrameNumber;
 
 /// The page's Content-Security-Policy: nothing may be fetched; inline styles and `data:`
 /// images are the only exceptions.
@@ -617,10 +617,7 @@ fn evidence(e: &Evidence) -> (&'static str, String) {
                 d,
                 "<div class=\"head\">frame {frame}: {} <span class=\"muted\">({})</span></div><ul class=\"fields\">",
                 escape(role),
-                match direction {
-                    Direction::ClientToServer => "client → server",
-                    Direction::ServerToClient => "server → client",
-                }
+                direction.words()
             );
             field(&mut d, "ts", &escape(&ts.to_string()));
             field(&mut d, "ttl", &ttl.to_string());
@@ -990,6 +987,7 @@ mod tests {
     use crate::capture::{CaptureFormat, InterfaceInfo, LinkType};
     use crate::diag::{DiagnosticExample, DiagnosticKind, DiagnosticSummary};
     use crate::finding::{FindingBuilder, FindingKind, FlowRef, Payload};
+    use crate::ids::Direction;
     use crate::ids::{Endpoint, FlowId, L4Proto};
     use crate::time::Timestamp;
 

@@ -886,13 +886,7 @@ fn evidence_row(e: &Evidence) -> EvidenceRow {
             payload_len,
             ..
         } => {
-            let mut d = format!(
-                "{}, TTL {ttl}",
-                match direction {
-                    crate::ids::Direction::ClientToServer => "client → server",
-                    crate::ids::Direction::ServerToClient => "server → client",
-                }
-            );
+            let mut d = format!("{}, TTL {ttl}", direction.words());
             if let Some(id) = ip_id {
                 let _ = write!(d, ", IP ID {id}");
             }
